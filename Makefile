@@ -1,0 +1,56 @@
+# bakery — build, test and demo targets. `make demo` and `make test` install
+# everything they need on a fresh Debian 12 machine (run as root or with sudo).
+
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH):/usr/sbin:/sbin
+GO ?= go
+BIN := bin/bakery
+STATE ?= $(CURDIR)/.state/demo
+# Debian packages for the host tools bakery drives.
+DEBS := mmdebstrap debian-archive-keyring qemu-system-x86 qemu-utils ovmf seabios \
+	grub-pc-bin grub-efi-amd64-bin grub-common mtools fdisk e2fsprogs zstd tar \
+	ca-certificates
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+INTEGRATION_TIMEOUT ?= 40m
+
+.PHONY: all deps gomod build test test-short test-integration demo bench-build fuzz clean
+
+all: build
+
+# deps installs the missing Debian packages only (idempotent: no apt-get
+# when everything is present).
+deps:
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+gomod:
+	$(GO) mod download
+
+build: gomod
+	$(GO) build -trimpath -o $(BIN) ./cmd/bakery
+
+test-short: gomod
+	$(GO) vet ./...
+	$(GO) test -short -count=1 ./...
+
+test-integration: deps build
+	$(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) -run Integration -v ./... 2>&1 | tee .state-test.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+
+test: deps build test-short test-integration
+
+demo: deps build
+	./$(BIN) --state-dir $(STATE) build examples/debian-cloud.yaml
+	./$(BIN) --state-dir $(STATE) images
+
+bench-build: deps build
+	$(GO) run ./bench/build
+
+fuzz: gomod
+	$(GO) test -run NONE -fuzz FuzzParse -fuzztime 30s ./internal/recipe/
+
+clean:
+	rm -rf bin .state .state-test.log
