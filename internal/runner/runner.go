@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Cmd is one external command.
@@ -22,6 +23,7 @@ type Cmd struct {
 	Dir    string    // working directory; empty for the current one
 	Stdin  io.Reader // optional
 	Stdout io.Writer // optional: when set, output is streamed here and not returned
+	Stderr io.Writer // optional: standard error is also streamed here (the tail is still kept)
 }
 
 func (c Cmd) String() string { return strings.Join(c.Args, " ") }
@@ -54,6 +56,10 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// KillDelay is how long a cancelled command may take to exit after SIGTERM
+// before its process group is killed.
+var KillDelay = 10 * time.Second
+
 // TailLines is how many lines of standard error an Error keeps.
 const TailLines = 20
 
@@ -73,7 +79,15 @@ func (Exec) Run(ctx context.Context, c Cmd) ([]byte, error) {
 	cmd.Env = append(os.Environ(), c.Env...)
 	cmd.Stdin = c.Stdin
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// On cancellation the whole group gets SIGTERM, so tools such as
+	// mmdebstrap can unmount and clean up; SIGKILL follows after KillDelay.
+	cmd.Cancel = func() error {
+		pid := cmd.Process.Pid
+		err := syscall.Kill(-pid, syscall.SIGTERM)
+		time.AfterFunc(KillDelay, func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
+		return err
+	}
+	cmd.WaitDelay = KillDelay + time.Second
 	var stdout bytes.Buffer
 	stderr := &tailBuffer{max: 64 << 10}
 	if c.Stdout != nil {
@@ -82,6 +96,9 @@ func (Exec) Run(ctx context.Context, c Cmd) ([]byte, error) {
 		cmd.Stdout = &stdout
 	}
 	cmd.Stderr = stderr
+	if c.Stderr != nil {
+		cmd.Stderr = io.MultiWriter(c.Stderr, stderr)
+	}
 	err := cmd.Run()
 	if err == nil {
 		return stdout.Bytes(), nil

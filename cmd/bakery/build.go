@@ -1,0 +1,163 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/bakery-dev/bakery/internal/apt"
+	"github.com/bakery-dev/bakery/internal/build"
+	"github.com/bakery-dev/bakery/internal/recipe"
+	"github.com/bakery-dev/bakery/internal/runner"
+)
+
+type buildFlags struct {
+	printRecipe bool
+	plan        bool
+	test        bool
+	treeDir     string
+	aptDir      string
+}
+
+func runBuild(ctx context.Context, g *globals, args []string) error {
+	var f buildFlags
+	fs := g.flagSet("build", "bakery build [flags] RECIPE")
+	fs.BoolVar(&f.printRecipe, "print-recipe", false, "print the effective recipe (after BAKERY_* overrides) and exit")
+	fs.BoolVar(&f.plan, "plan", false, "print the build plan as JSON and exit")
+	fs.BoolVar(&f.test, "test", false, "boot-test the image under QEMU right after the build")
+	fs.StringVar(&f.treeDir, "tree-dir", "", "where root trees are made (default /dev/shm when it has room, else the state directory; env BAKERY_TREE_DIR)")
+	fs.StringVar(&f.aptDir, "apt-config", "/etc/apt", "host apt configuration to take the default mirror from")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("build needs exactly one recipe file (got %d arguments)", fs.NArg())
+	}
+	r, err := loadRecipe(g, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if f.printRecipe {
+		_, err := g.stdout.Write(r.YAML())
+		return err
+	}
+	return bakeImage(ctx, g, f, r)
+}
+
+func loadRecipe(g *globals, path string) (*recipe.Recipe, error) {
+	r, err := recipe.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, usagef("reading recipe: %v", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := r.ApplyEnv(g.getenv); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func bakeImage(ctx context.Context, g *globals, f buildFlags, r *recipe.Recipe) error {
+	st, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	o, err := buildOptions(g, f, r, st)
+	if err != nil {
+		return err
+	}
+	if f.plan {
+		_, plan, err := build.Prepare(ctx, o)
+		if err != nil {
+			return err
+		}
+		return printJSON(g, plan)
+	}
+	res, err := build.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	if err := printBuilt(g, res); err != nil {
+		return err
+	}
+	if f.test {
+		return bootTest(ctx, g, res.Paths["qcow2"], testFlags{}, st)
+	}
+	return nil
+}
+
+func buildOptions(g *globals, f buildFlags, r *recipe.Recipe, st *stateHandles) (build.Options, error) {
+	mirror, security, err := mirrors(f.aptDir, r)
+	if err != nil {
+		return build.Options{}, err
+	}
+	tree := f.treeDir
+	if v, ok := g.getenv("BAKERY_TREE_DIR"); ok && tree == "" {
+		tree = v
+	}
+	if tree == "" {
+		tree = build.DefaultTreeDir()
+	}
+	return build.Options{
+		Recipe: r, Mirror: mirror, SecurityMirror: security,
+		WorkDir: filepath.Join(st.dir, "work"), TreeDir: tree, ImagesDir: filepath.Join(st.dir, "images"),
+		Catalog: st.catalog, Store: st.store, Runner: runner.Exec{}, Logger: g.logger(),
+		Progress: g.sink(), Now: time.Now,
+	}, nil
+}
+
+// mirrors returns the recipe's mirrors, falling back to the host's
+// configured Debian mirror and security archive.
+func mirrors(aptDir string, r *recipe.Recipe) (string, string, error) {
+	sources, err := apt.ParseSources(aptDir)
+	if err != nil {
+		return "", "", fmt.Errorf("reading host apt sources: %w", err)
+	}
+	mirror, security, err := apt.HostMirrors(sources, r.Release)
+	if err != nil {
+		return "", "", err
+	}
+	if r.Mirror != "" {
+		mirror = r.Mirror
+	}
+	if r.SecurityMirror != "" {
+		security = r.SecurityMirror
+	}
+	return mirror, security, nil
+}
+
+func printJSON(g *globals, v any) error {
+	enc := json.NewEncoder(g.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func printBuilt(g *globals, res build.Result) error {
+	if g.json {
+		return printJSON(g, map[string]any{"image": res.Image, "paths": res.Paths})
+	}
+	img := res.Image
+	fmt.Fprintf(g.stdout, "name:     %s\nversion:  %s\nserial:   %s\nbuild id: %s\n", img.Name, img.Version, img.Serial, img.BuildID)
+	for _, a := range img.Artifacts {
+		fmt.Fprintf(g.stdout, "%-9s %s\n          sha256 %s  (%s)\n", a.Kind+":", res.Paths[a.Kind], build.Checksum(a.Digest), humanSize(a.Size))
+	}
+	return nil
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/bakery-dev/bakery/internal/build"
+	"github.com/bakery-dev/bakery/internal/catalog"
+)
+
+func runImages(ctx context.Context, g *globals, args []string) error {
+	var product string
+	fs := g.flagSet("images", "bakery images [--product NAME] [--json]")
+	fs.StringVar(&product, "product", "", "only images of this product")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("images takes no arguments")
+	}
+	st, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	imgs, err := st.catalog.ListImages(ctx, catalog.ListOptions{Product: product})
+	if err != nil {
+		return fmt.Errorf("listing images: %w", err)
+	}
+	if g.json {
+		if imgs == nil {
+			imgs = []catalog.Image{}
+		}
+		return printJSON(g, imgs)
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tPRODUCT\tVERSION\tSERIAL\tCREATED\tHYGIENE\tQCOW2")
+	for _, img := range imgs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", img.Name, img.Product, img.Version, img.Serial,
+			img.CreatedAt.Format("2006-01-02 15:04"), hygieneSummary(img.Hygiene), qcow2Size(img))
+	}
+	return tw.Flush()
+}
+
+func hygieneSummary(checks []catalog.Check) string {
+	failed := 0
+	for _, c := range checks {
+		if !c.Passed {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Sprintf("%d failed", failed)
+	}
+	return "pass"
+}
+
+func qcow2Size(img catalog.Image) string {
+	for _, a := range img.Artifacts {
+		if a.Kind == "qcow2" {
+			return humanSize(a.Size)
+		}
+	}
+	return "-"
+}
+
+func runShow(ctx context.Context, g *globals, args []string) error {
+	var packages bool
+	fs := g.flagSet("show", "bakery show [--packages] [--json] NAME")
+	fs.BoolVar(&packages, "packages", true, "list the installed packages")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("show needs exactly one image name")
+	}
+	st, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	img, err := st.catalog.GetImage(ctx, fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("finding image %s: %w", fs.Arg(0), err)
+	}
+	paths, _ := build.LinkImage(st.store, st.dir+"/images", img)
+	if g.json {
+		return printJSON(g, map[string]any{"image": img, "paths": paths})
+	}
+	printImage(g, img, paths, packages)
+	return nil
+}
+
+func printImage(g *globals, img catalog.Image, paths map[string]string, packages bool) {
+	w := g.stdout
+	fmt.Fprintf(w, "name:      %s\nproduct:   %s\nversion:   %s\nserial:    %s\n", img.Name, img.Product, img.Version, img.Serial)
+	fmt.Fprintf(w, "system:    %s %s %s\nbuild id:  %s\nrecipe:    %s\n", img.Distro, img.Release, img.Arch, img.BuildID, img.RecipeDigest)
+	fmt.Fprintf(w, "created:   %s (build took %s)\n\nartifacts:\n", img.CreatedAt.Format("2006-01-02 15:04:05 MST"), img.BuildDuration)
+	for _, a := range img.Artifacts {
+		fmt.Fprintf(w, "  %-10s %-10s sha256 %s  %s\n", a.Kind, humanSize(a.Size), build.Checksum(a.Digest), paths[a.Kind])
+	}
+	fmt.Fprintf(w, "\nhygiene:\n")
+	for _, c := range img.Hygiene {
+		verdict := "pass"
+		if !c.Passed {
+			verdict = fmt.Sprintf("FAIL %v", c.Found)
+		}
+		fmt.Fprintf(w, "  %-18s %s\n", c.Name, verdict)
+	}
+	if packages {
+		fmt.Fprintf(w, "\npackages (%d):\n", len(img.Packages))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, p := range img.Packages {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", p.Name, p.Version, p.Arch)
+		}
+		tw.Flush()
+	}
+}
+
+func runVersion(_ context.Context, g *globals, args []string) error {
+	fmt.Fprintf(g.stdout, "bakery %s (build format %s)\n", version, build.FormatSalt)
+	return nil
+}
+
+// version is set at link time (-ldflags "-X main.version=...").
+var version = "dev"

@@ -1,0 +1,82 @@
+package build
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/bakery-dev/bakery/internal/recipe"
+)
+
+// Params is everything a plan depends on besides the recipe. Planning does
+// no I/O: the caller resolves mirrors, the serial and tool versions first.
+type Params struct {
+	Recipe          *recipe.Recipe
+	Mirror          string
+	SecurityMirror  string
+	Identity        Identity
+	SourceDateEpoch int64
+	Created         time.Time
+	Started         time.Time
+	Tools           map[string]string
+}
+
+// Plan is the ordered list of stages of one build.
+type Plan struct {
+	Stages []Stage
+}
+
+// NewPlan turns a recipe and its resolved parameters into stages.
+func NewPlan(p Params) Plan {
+	r, id := p.Recipe, p.Identity
+	has := map[string]bool{}
+	for _, o := range r.Outputs {
+		has[o] = true
+	}
+	stages := []Stage{
+		Bootstrap{
+			Release: r.Release, Arch: r.Arch, Mirror: p.Mirror, SecurityMirror: p.SecurityMirror,
+			Packages: append(append([]string{r.Kernel}, BasePackages...), r.Packages...),
+		},
+		Configure{Identity: id, Hostname: r.Hostname},
+		Hygiene{},
+		Disk{Size: int64(r.DiskSize), Seed: id.BuildID, SourceDateEpoch: p.SourceDateEpoch,
+			Filename: id.Name + ".raw", KeepRaw: has["raw"]},
+	}
+	if has["rootfs-tar"] {
+		stages = append(stages, RootfsTar{SourceDateEpoch: p.SourceDateEpoch, Filename: id.Name + ".rootfs.tar.zst"})
+	}
+	if has["qcow2"] {
+		stages = append(stages, QCOW2{Compression: r.QCOW2Compression, Filename: id.Name + ".qcow2"})
+	}
+	stages = append(stages, Manifest{
+		Identity: id, RecipeDigest: r.Digest(), Recipe: r.Canonical(), Tools: p.Tools,
+		Created: p.Created, Started: p.Started,
+		ManifestFile: id.Name + ".manifest.json", SBOMFile: id.Name + ".sbom.spdx.json",
+	})
+	return Plan{Stages: stages}
+}
+
+// Names lists the stage names in order.
+func (p Plan) Names() []string {
+	names := make([]string, len(p.Stages))
+	for i, s := range p.Stages {
+		names[i] = s.Name()
+	}
+	return names
+}
+
+// MarshalJSON renders the plan as data: each stage's name and parameters.
+func (p Plan) MarshalJSON() ([]byte, error) {
+	type doc struct {
+		Name   string         `json:"name"`
+		Params map[string]any `json:"params,omitempty"`
+	}
+	docs := make([]doc, len(p.Stages))
+	for i, s := range p.Stages {
+		docs[i].Name = s.Name()
+		if d, ok := s.(Describer); ok {
+			docs[i].Params = d.Describe()
+		}
+	}
+	return json.Marshal(map[string]any{"stages": docs})
+}

@@ -1,0 +1,131 @@
+package build
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bakery-dev/bakery/internal/manifest"
+	"github.com/bakery-dev/bakery/internal/progress"
+	"github.com/bakery-dev/bakery/internal/runner"
+)
+
+// BasePackages are installed in every image besides the kernel and the
+// recipe's packages: what a cloud image needs to boot, configure itself on
+// first boot, grow its root and be reached over SSH.
+var BasePackages = []string{
+	"systemd-sysv", "dbus", "cloud-init", "openssh-server", "cloud-guest-utils",
+	"initramfs-tools", "e2fsprogs", "fdisk", "ifupdown", "isc-dhcp-client",
+	"iproute2", "netbase", "ca-certificates", "sudo", "procps",
+}
+
+// Bootstrap creates the root tree with mmdebstrap from the Debian mirror and
+// its security suite.
+type Bootstrap struct {
+	Release        string
+	Arch           string
+	Mirror         string // e.g. http://deb.debian.org/debian
+	SecurityMirror string // e.g. http://deb.debian.org/debian-security
+	Packages       []string
+	Components     []string // default main
+}
+
+func (Bootstrap) Name() string { return "bootstrap" }
+
+func (s Bootstrap) Describe() map[string]any {
+	return map[string]any{"argv": s.Args("TREE")}
+}
+
+// Sources returns the apt source lines: the release, its updates and its
+// security suite.
+func (s Bootstrap) Sources() []string {
+	comps := strings.Join(s.components(), " ")
+	return []string{
+		fmt.Sprintf("deb %s %s %s", s.Mirror, s.Release, comps),
+		fmt.Sprintf("deb %s %s-updates %s", s.Mirror, s.Release, comps),
+		fmt.Sprintf("deb %s %s-security %s", s.SecurityMirror, s.Release, comps),
+	}
+}
+
+func (s Bootstrap) components() []string {
+	if len(s.Components) == 0 {
+		return []string{"main"}
+	}
+	return s.Components
+}
+
+// Args is the mmdebstrap command line that writes the tree to target.
+func (s Bootstrap) Args(target string) []string {
+	args := []string{
+		"mmdebstrap",
+		"--mode=auto",
+		"--variant=apt",
+		"--format=directory",
+		"--arch=" + s.Arch,
+		"--aptopt=Acquire::Retries \"3\"",
+		"--aptopt=Acquire::Languages \"none\"",
+		"--include=" + strings.Join(sortedUnique(s.Packages), ","),
+		s.Release,
+		target,
+	}
+	return append(args, s.Sources()...)
+}
+
+func (s Bootstrap) Run(ctx context.Context, ws *Workspace) error {
+	lines := progressWriter(ws.Progress, s.Name())
+	defer lines.Close()
+	_, err := ws.Runner.Run(ctx, runner.Cmd{Args: s.Args(ws.Tree), Stderr: lines})
+	if err != nil {
+		return fmt.Errorf("bootstrapping %s/%s: %w", s.Release, s.Arch, err)
+	}
+	pkgs, err := manifest.ReadDpkgStatus(ws.Tree)
+	if err != nil {
+		return fmt.Errorf("reading installed packages: %w", err)
+	}
+	ws.Packages = pkgs
+	return nil
+}
+
+// progressWriter turns a tool's log lines ("I: downloading packages...")
+// into progress messages of a stage.
+func progressWriter(sink progress.Sink, stage string) io.WriteCloser {
+	pr, pw := io.Pipe()
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if line != "" {
+				sink.Emit(progress.Event{Time: time.Now(), Kind: progress.Info, Stage: stage, Message: line})
+			}
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	return pw
+}
+
+func sortedUnique(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range in {
+		if p != "" && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// treeSize sums the sizes of regular files under dir (for progress).
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
