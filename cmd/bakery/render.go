@@ -48,14 +48,25 @@ func (s *jsonSink) Emit(e progress.Event) {
 
 // lineSink prints one timestamped line per event, for logs and CI.
 type lineSink struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu        sync.Mutex
+	w         io.Writer
+	lastBytes time.Time
 }
+
+// bytesEvery is how often a plain log shows byte counts of one stage.
+const bytesEvery = 5 * time.Second
 
 func (s *lineSink) Emit(e progress.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fmt.Fprintf(s.w, "%s %s\n", e.Time.UTC().Format("15:04:05"), describe(e))
+	now := time.Now()
+	if e.Kind == progress.Bytes {
+		if now.Sub(s.lastBytes) < bytesEvery && e.Done < e.Total {
+			return
+		}
+		s.lastBytes = now
+	}
+	fmt.Fprintf(s.w, "%s %s\n", now.UTC().Format("15:04:05"), describe(e))
 }
 
 func describe(e progress.Event) string {

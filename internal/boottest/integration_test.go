@@ -35,15 +35,18 @@ var bootSector = append([]byte{
 
 // makeTestDisk builds an 8 MiB qcow2 that boots under both firmwares
 // without a kernel: the MBR's code prints a login prompt under BIOS, and
-// an EFI system partition holds a startup.nsh that OVMF's shell runs to
-// print one under UEFI. With bootable false the MBR has no code and no
+// an EFI system partition holds a GRUB whose embedded configuration
+// prints one under UEFI. With bootable false the MBR has no code and no
 // partition, so nothing boots.
 func makeTestDisk(t *testing.T, dir string, bootable bool) string {
 	t.Helper()
-	for _, tool := range []string{"qemu-img", "mformat", "mcopy", qemu.Binary} {
+	for _, tool := range []string{"qemu-img", "mformat", "mmd", "mcopy", "grub-mkimage", qemu.Binary} {
 		if err := runner.Require(tool); err != nil {
 			t.Skip(err)
 		}
+	}
+	if _, err := os.Stat("/usr/lib/grub/x86_64-efi"); err != nil {
+		t.Skip("needs GRUB's EFI modules: apt-get install grub-efi-amd64-bin")
 	}
 	raw := filepath.Join(dir, "disk.raw")
 	mbr := make([]byte, 512)
@@ -71,15 +74,18 @@ func makeTestDisk(t *testing.T, dir string, bootable bool) string {
 	return img
 }
 
-// addESP writes a FAT file system holding startup.nsh at 1 MiB into raw.
+// addESP writes a FAT file system holding \EFI\BOOT\BOOTX64.EFI at 1 MiB
+// into raw.
 func addESP(t *testing.T, dir, raw string) {
 	t.Helper()
-	fat, nsh := filepath.Join(dir, "esp.img"), filepath.Join(dir, "startup.nsh")
-	if err := os.WriteFile(nsh, []byte("echo bakery-test login:\r\n"), 0o644); err != nil {
+	fat, cfg, efi := filepath.Join(dir, "esp.img"), filepath.Join(dir, "grub.cfg"), filepath.Join(dir, "BOOTX64.EFI")
+	if err := os.WriteFile(cfg, []byte("echo \"bakery-test login:\"\nsleep 3600\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	run(t, "grub-mkimage", "-O", "x86_64-efi", "-o", efi, "-p", "/EFI/BOOT", "-c", cfg, "normal", "echo", "sleep")
 	run(t, "mformat", "-C", "-i", fat, "-T", "14336", "-h", "2", "-s", "16", "::")
-	run(t, "mcopy", "-i", fat, nsh, "::/")
+	run(t, "mmd", "-i", fat, "::/EFI", "::/EFI/BOOT")
+	run(t, "mcopy", "-i", fat, efi, "::/EFI/BOOT/")
 	b, err := os.ReadFile(fat)
 	if err != nil {
 		t.Fatal(err)

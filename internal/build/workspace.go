@@ -50,11 +50,19 @@ func NewWorkspace(parent, treeParent string, r runner.Runner, log *slog.Logger, 
 	if err != nil {
 		return nil, fmt.Errorf("creating workspace: %w", err)
 	}
+	// mmdebstrap's apt downloads as user _apt: the path must be traversable.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating workspace: %w", err)
+	}
 	ws := &Workspace{Dir: dir, Tree: filepath.Join(dir, "tree"), Runner: r, Logger: log, Progress: sink}
 	ws.OnUndo(func() error { return removeTree(dir) })
 	if treeParent != "" {
 		tdir, err := os.MkdirTemp(treeParent, "bakery-tree-")
 		if err != nil {
+			_ = ws.Cleanup()
+			return nil, fmt.Errorf("creating tree directory: %w", err)
+		}
+		if err := os.Chmod(tdir, 0o755); err != nil {
 			_ = ws.Cleanup()
 			return nil, fmt.Errorf("creating tree directory: %w", err)
 		}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/bakery-dev/bakery/internal/progress"
 	"github.com/bakery-dev/bakery/internal/runner"
@@ -253,7 +254,7 @@ func (b *builder) assemble(ctx context.Context) (err error) {
 // fill copies the filesystems and GRUB's BIOS boot code onto the disk.
 func (b *builder) fill(f *os.File) error {
 	report := func(done, total int64) {
-		b.o.Progress.Emit(progress.Event{Kind: progress.Bytes, Stage: "disk-assemble", Done: done, Total: total})
+		b.o.Progress.Emit(progress.Event{Time: time.Now(), Kind: progress.Bytes, Stage: "disk-assemble", Done: done, Total: total})
 	}
 	if err := writeImageAt(f, b.espImg, b.l.ESP.Start, b.l.ESP.Size, nil); err != nil {
 		return err

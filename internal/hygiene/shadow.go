@@ -31,22 +31,24 @@ func findRootPassword(t tree) ([]string, string, error) {
 
 func cleanRootPassword(t tree) error {
 	for _, name := range shadowFiles {
-		data, ok, err := readShadow(t, name)
-		if err != nil || !ok || !rootUnlocked(data) {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		fi, err := t.lstat(name)
-		if err != nil {
-			return err
-		}
-		if err := t.writeFileAtomic(name, lockRoot(data), fi); err != nil {
+		if err := lockRootIn(t, name); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// lockRootIn rewrites one shadow file when root is unlocked in it.
+func lockRootIn(t tree, name string) error {
+	data, ok, err := readShadow(t, name)
+	if err != nil || !ok || !rootUnlocked(data) {
+		return err
+	}
+	fi, err := t.lstat(name)
+	if err != nil {
+		return err
+	}
+	return t.writeFileAtomic(name, lockRoot(data), fi)
 }
 
 // readShadow reads a shadow file; ok is false when it does not exist.

@@ -157,8 +157,13 @@ func lastBytes(b []byte, n int) []byte {
 	return append([]byte(nil), b...)
 }
 
-// ansiEscape matches terminal control sequences firmware and consoles emit.
-var ansiEscape = regexp.MustCompile(`\x1b(\[[0-9;?]*[ -/]*[@-~]|[@-Z\\-_]|[c78=>])`)
+// ansiEscape matches terminal control sequences firmware and consoles emit
+// (CSI sequences such as "ESC [ = 3 h", and two-byte ones such as "ESC c").
+var ansiEscape = regexp.MustCompile(`\x1b(\[[0-?]*[ -/]*[@-~]|[@-Z\\-_]|[c78=>])`)
+
+// eraseBackspace matches a character rubbed out with backspace-space-backspace,
+// as spinners and countdowns do.
+var eraseBackspace = regexp.MustCompile(`\x08 \x08`)
 
 // ConsoleTail returns the last n non-empty lines of a console file, with
 // terminal escape sequences and carriage returns removed; "" when the file
@@ -180,6 +185,13 @@ func ConsoleTail(path string, n int) string {
 
 func tailLines(s string, n int) string {
 	s = ansiEscape.ReplaceAllString(s, "")
+	s = eraseBackspace.ReplaceAllString(s, "")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f {
+			return -1 // other control characters
+		}
+		return r
+	}, s)
 	var lines []string
 	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
 		if strings.TrimSpace(l) != "" {

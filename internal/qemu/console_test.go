@@ -154,6 +154,8 @@ func TestTailLines(t *testing.T) {
 		{"\x1bc\x1b[?7l\x1b[2J\x1b[0mSeaBIOS (version 1.16)\r\n", 5, "SeaBIOS (version 1.16)"},
 		{"", 3, ""},
 		{"x  \n\n\n", 3, "x"},
+		{"\x1b[=3h\x1b[=3hBdsDxe: failed\r\n", 3, "BdsDxe: failed"},
+		{"Press Ctrl-B...\b \b\b \b\b \bnet0: up\x07\r\n", 3, "Press Ctrl-B...net0: up"},
 	}
 	for _, tt := range tests {
 		if got := tailLines(tt.in, tt.n); got != tt.want {
@@ -167,7 +169,7 @@ func FuzzTailLines(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, n int) {
 		n = n%50 + 50
 		got := tailLines(s, n)
-		if strings.Count(got, "\n") >= n || strings.ContainsAny(got, "\r") {
+		if strings.Count(got, "\n") >= n || strings.ContainsAny(got, "\r\x1b\x08") {
 			t.Fatalf("tailLines(%q, %d) = %q", s, n, got)
 		}
 	})

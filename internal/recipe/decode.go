@@ -155,7 +155,7 @@ func decode(top *yaml.Node) *decoded {
 // add records errors for a field; a field with errors is not checked further.
 func (d *decoded) add(field string, errs []*Error) {
 	for _, e := range errs {
-		e.Field = field
+		setField(e, field)
 		d.errs = append(d.errs, e)
 		d.bad[field] = true
 	}
@@ -198,20 +198,39 @@ func (d *decoded) check(c *Recipe) []*Error {
 			continue
 		}
 		for _, e := range f.check(c) {
-			e.Field = f.name
-			errs = append(errs, at(d.position(f.name, e.elem), e))
+			setField(e, f.name)
+			errs = append(errs, at(d.position(e.Field, e.elem), e))
 		}
 	}
 	return errs
 }
 
+// position finds the node of a field (or of a sub-field such as
+// config.apply.class: the deepest part present).
 func (d *decoded) position(field string, elem int) *yaml.Node {
-	n, ok := d.values[field]
+	parts := strings.Split(field, ".")
+	n, ok := d.values[parts[0]]
 	if !ok {
 		return d.top
 	}
+	for _, p := range parts[1:] {
+		n = mappingValue(n, p)
+	}
 	if elem > 0 && n.Kind == yaml.SequenceNode && elem <= len(n.Content) {
 		return n.Content[elem-1]
+	}
+	return n
+}
+
+// mappingValue returns the value of key in mapping n, or n itself.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return n
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return resolve(n.Content[i+1])
+		}
 	}
 	return n
 }

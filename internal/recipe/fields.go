@@ -50,10 +50,26 @@ var fields = []field{
 	listField("outputs", func(r *Recipe) *[]string { return &r.Outputs }, "outputs", checkOutputs),
 	stringField("qcow2_compression", func(r *Recipe) *string { return &r.QCOW2Compression }, enum(Compressions)),
 	{"disk_size", decodeSize, func(r *Recipe) []*Error { return errorList(checkDiskSize(r.DiskSize)) }},
-	stringField("version", func(r *Recipe) *string { return &r.Version }, checkVersion),
+	withCheck(stringField("version", func(r *Recipe) *string { return &r.Version }, checkVersion), checkRecipeVersion),
 	stringField("name_template", func(r *Recipe) *string { return &r.NameTemplate }, checkTemplate),
 	stringField("hostname", func(r *Recipe) *string { return &r.Hostname }, checkHostname),
 	listField("tests", func(r *Recipe) *[]string { return &r.Tests }, "test script paths", eachOf(checkTestPath)),
+	listField("elements", func(r *Recipe) *[]string { return &r.Elements }, "element names", checkElements),
+	{"config", decodeConfig, checkConfig},
+}
+
+// withCheck replaces a field's check with one that sees the whole recipe.
+func withCheck(f field, check func(r *Recipe) []*Error) field {
+	f.check = check
+	return f
+}
+
+// setField names the field of an error unless a check named a sub-field
+// (such as config.ref) already.
+func setField(e *Error, name string) {
+	if e.Field == "" {
+		e.Field = name
+	}
 }
 
 func fieldNamed(name string) *field {
@@ -80,7 +96,7 @@ func checkAll(r *Recipe) []*Error {
 	var errs []*Error
 	for _, f := range fields {
 		for _, e := range f.check(r) {
-			e.Field = f.name
+			setField(e, f.name)
 			errs = append(errs, e)
 		}
 	}

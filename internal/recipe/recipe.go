@@ -61,6 +61,8 @@ type Recipe struct {
 	NameTemplate     string   `yaml:"name_template" json:"name_template"`
 	Hostname         string   `yaml:"hostname" json:"hostname"`
 	Tests            []string `yaml:"tests,omitempty" json:"tests"` // relative to the recipe file
+	Elements         []string `yaml:"elements,omitempty" json:"elements,omitempty"` // diskimage-builder elements, in order
+	Config           *Config  `yaml:"config,omitempty" json:"config,omitempty"`     // the Puppet tree; nil for none
 }
 
 // Load reads a recipe file and parses it. A file that cannot be read is
@@ -116,6 +118,7 @@ func (r *Recipe) withDefaults() Recipe {
 	if c.DiskSize == 0 {
 		c.DiskSize = DefaultDiskSize
 	}
+	c.Config = withConfigDefaults(c.Config)
 	return c
 }
 
@@ -133,6 +136,10 @@ func (r *Recipe) normalized() Recipe {
 	c.Outputs = slices.Clone(c.Outputs)
 	slices.SortStableFunc(c.Outputs, func(a, b string) int { return outputRank(a) - outputRank(b) })
 	c.Tests = slices.Clone(c.Tests)
+	c.Elements = slices.Clone(c.Elements)
+	if len(c.Elements) == 0 {
+		c.Elements = nil // omitted: recipes without elements keep their digest
+	}
 	for _, l := range []*[]string{&c.Packages, &c.Outputs, &c.Tests} {
 		if *l == nil {
 			*l = []string{}
