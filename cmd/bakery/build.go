@@ -1,11 +1,11 @@
 package main
 
 import (
-	"errors"
-	"io/fs"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"time"
 

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,23 +29,7 @@ type builtImage struct {
 // for real (mmdebstrap against the Debian mirror), inspects every output and
 // boots the qcow2 with SeaBIOS and with OVMF.
 func TestIntegrationBuildAndBootDebianCloud(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: real mmdebstrap build and QEMU boots")
-	}
-	if os.Getuid() != 0 {
-		t.Skip("needs root")
-	}
-	state := t.TempDir()
-	env := map[string]string{"BAKERY_OUTPUTS": "qcow2,raw,rootfs-tar"}
-	code, out, errOut := runCLI(t, env, "--state-dir", state, "--json", "build", "../../examples/debian-cloud.yaml")
-	if code != 0 {
-		t.Fatalf("build exit %d\n%s\n%s", code, out, tail(errOut, 60))
-	}
-	var b builtImage
-	if err := json.Unmarshal([]byte(out), &b); err != nil {
-		t.Fatalf("build --json output: %v\n%s", err, out)
-	}
-	t.Logf("built %s in %s", b.Image.Name, b.Image.BuildDuration)
+	b, state := sharedImage(t)
 	ctx := context.Background()
 	r := runner.Exec{}
 	t.Run("catalog", func(t *testing.T) { checkCatalog(t, state, b) })
@@ -53,6 +39,68 @@ func TestIntegrationBuildAndBootDebianCloud(t *testing.T) {
 	t.Run("tree", func(t *testing.T) { checkTree(t, tree) })
 	t.Run("sbom", func(t *testing.T) { checkSBOM(t, ctx, r, tree, b) })
 	t.Run("boot", func(t *testing.T) { checkBoots(t, ctx, b.Paths["qcow2"], state) })
+}
+
+// shared is the one real build of examples/debian-cloud.yaml that the
+// integration tests of this package share (a build takes minutes).
+var shared struct {
+	sync.Mutex
+	done  bool
+	b     builtImage
+	state string
+	err   string
+}
+
+// sharedImage builds examples/debian-cloud.yaml once (qcow2, raw and rootfs
+// tarball) into a state directory removed by TestMain.
+func sharedImage(t *testing.T) (builtImage, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: real mmdebstrap build")
+	}
+	if os.Getuid() != 0 {
+		t.Skip("needs root")
+	}
+	shared.Lock()
+	defer shared.Unlock()
+	if !shared.done {
+		shared.done = true
+		shared.b, shared.state, shared.err = buildShared(t)
+	}
+	if shared.err != "" {
+		t.Fatal(shared.err)
+	}
+	return shared.b, shared.state
+}
+
+func buildShared(t *testing.T) (builtImage, string, string) {
+	state, err := os.MkdirTemp("/var/tmp", "bakery-test-state-")
+	if err != nil {
+		return builtImage{}, "", err.Error()
+	}
+	cleanups = append(cleanups, func() { os.RemoveAll(state) })
+	env := map[string]string{"BAKERY_OUTPUTS": "qcow2,raw,rootfs-tar"}
+	code, out, errOut := runCLI(t, env, "--state-dir", state, "--json", "build", "../../examples/debian-cloud.yaml")
+	if code != 0 {
+		return builtImage{}, state, fmt.Sprintf("build exit %d\n%s\n%s", code, out, tail(errOut, 60))
+	}
+	var b builtImage
+	if err := json.Unmarshal([]byte(out), &b); err != nil {
+		return builtImage{}, state, fmt.Sprintf("build --json output: %v\n%s", err, out)
+	}
+	t.Logf("built %s in %s", b.Image.Name, b.Image.BuildDuration)
+	return b, state, ""
+}
+
+// cleanups run after all tests of the package.
+var cleanups []func()
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, c := range cleanups {
+		c()
+	}
+	os.Exit(code)
 }
 
 func tail(s string, n int) string {
