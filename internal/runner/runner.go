@@ -89,7 +89,7 @@ func (Exec) Run(ctx context.Context, c Cmd) ([]byte, error) {
 	}
 	cmd.WaitDelay = KillDelay + time.Second
 	var stdout bytes.Buffer
-	stderr := &tailBuffer{max: 64 << 10}
+	stderr := &syncTail{t: tailBuffer{max: 64 << 10}} // stdout may be teed into it concurrently
 	if c.Stdout != nil {
 		cmd.Stdout = io.MultiWriter(c.Stdout, stderr)
 	} else {

@@ -23,6 +23,11 @@ var Packages = map[string]string{
 	"zstd":               "zstd",
 	"tar":                "tar",
 	"chroot":             "coreutils",
+	"xorriso":            "xorriso",
+	"blkid":              "util-linux",
+	"git":                "git",
+	"gpg":                "gpg",
+	"gpgv":               "gpgv",
 }
 
 // MissingToolError names host tools that are not installed and the Debian
