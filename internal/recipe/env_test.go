@@ -64,6 +64,8 @@ func TestApplyEnvErrors(t *testing.T) {
 		{map[string]string{"BAKERY_OUTPUTS": ", ,"}, []string{`$BAKERY_OUTPUTS: field "outputs": must list at least one output`}},
 		{map[string]string{"BAKERY_OUTPUTS": "raw,raw"}, []string{`$BAKERY_OUTPUTS: field "outputs": "raw" is listed twice`}},
 		{map[string]string{"BAKERY_RELEASE": "sid", "BAKERY_ARCH": "i386"}, []string{"$BAKERY_RELEASE: ", "$BAKERY_ARCH: "}},
+		{map[string]string{"BAKERY_CONFIG_REF": "0.2.0"}, []string{`$BAKERY_CONFIG_REF: field "config": the recipe has no config section to override`}},
+		{map[string]string{"BAKERY_ELEMENTS": "motd ../x"}, []string{`$BAKERY_ELEMENTS: field "elements": "../x" is not a valid element name`}},
 	}
 	for _, tc := range tests {
 		r := mustParse(t, "name: cloud\nversion: 0.1.0\n")
@@ -101,5 +103,47 @@ func TestApplyEnvDoesNotAliasPackages(t *testing.T) {
 	}
 	if !reflect.DeepEqual(copied.Packages, []string{"vim"}) {
 		t.Errorf("ApplyEnv changed a copy's packages: %q", copied.Packages)
+	}
+}
+
+func TestApplyEnvConfig(t *testing.T) {
+	r := mustParse(t, "name: cloud\nversion: config\nelements: [motd]\nconfig: {repo: trees/puppet.git, ref: 0.1.0}\n")
+	orig := *r.Config
+	env := map[string]string{"BAKERY_CONFIG_REF": "main", "BAKERY_CONFIG_REPO": "/srv/puppet.git", "BAKERY_ELEMENTS": "webtools,motd2"}
+	if err := r.ApplyEnv(lookupIn(env)); err != nil {
+		t.Fatal(err)
+	}
+	if r.Config.Ref != "main" || r.Config.Repo != "/srv/puppet.git" || !reflect.DeepEqual(r.Elements, []string{"motd", "webtools", "motd2"}) {
+		t.Errorf("after ApplyEnv: %s", r.Canonical())
+	}
+	if orig.Ref != "0.1.0" {
+		t.Errorf("ApplyEnv changed the original config through its pointer")
+	}
+	bad := mustParse(t, "name: cloud\nversion: 1\nconfig: {repo: x, ref: a}\n")
+	err := bad.ApplyEnv(lookupIn(map[string]string{"BAKERY_CONFIG_REF": "a b"}))
+	if err == nil || !strings.Contains(err.Error(), `$BAKERY_CONFIG_REF: field "config.ref": "a b"`) {
+		t.Errorf("bad BAKERY_CONFIG_REF: %v", err)
+	}
+	if bad.Config.Ref != "a" {
+		t.Errorf("failed ApplyEnv changed the config")
+	}
+}
+
+func TestConfigRepo(t *testing.T) {
+	tests := []struct{ repo, want string }{
+		{"https://git.example.org/p.git", "https://git.example.org/p.git"},
+		{"git@git.example.org:p.git", "git@git.example.org:p.git"},
+		{"/srv/p.git", "/srv/p.git"},
+		{"trees/p.git", "/srv/recipes/trees/p.git"},
+		{"../p.git", "/srv/p.git"},
+	}
+	for _, tc := range tests {
+		r := &Recipe{Config: &Config{Repo: tc.repo}}
+		if got := r.ConfigRepo("/srv/recipes"); got != tc.want {
+			t.Errorf("ConfigRepo(%q) = %q, want %q", tc.repo, got, tc.want)
+		}
+	}
+	if got := (&Recipe{}).ConfigRepo("/x"); got != "" {
+		t.Errorf("no config: %q", got)
 	}
 }
