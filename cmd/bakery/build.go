@@ -11,6 +11,7 @@ import (
 
 	"github.com/bakery-dev/bakery/internal/apt"
 	"github.com/bakery-dev/bakery/internal/build"
+	"github.com/bakery-dev/bakery/internal/element"
 	"github.com/bakery-dev/bakery/internal/recipe"
 	"github.com/bakery-dev/bakery/internal/runner"
 )
@@ -21,6 +22,10 @@ type buildFlags struct {
 	test        bool
 	treeDir     string
 	aptDir      string
+	elements    string // --elements-path
+	recipeDir   string
+	recipePath  string
+	noLock      bool // --no-lock: ignore RECIPE.lock
 }
 
 func runBuild(ctx context.Context, g *globals, args []string) error {
@@ -31,12 +36,16 @@ func runBuild(ctx context.Context, g *globals, args []string) error {
 	fs.BoolVar(&f.test, "test", false, "boot-test the image under QEMU right after the build")
 	fs.StringVar(&f.treeDir, "tree-dir", "", "where root trees are made (default /dev/shm when it has room, else the state directory; env BAKERY_TREE_DIR)")
 	fs.StringVar(&f.aptDir, "apt-config", "/etc/apt", "host apt configuration to take the default mirror from")
+	fs.BoolVar(&f.noLock, "no-lock", false, "ignore the recipe's lock file (RECIPE.lock) and resolve packages from the mirror")
+	fs.StringVar(&f.elements, "elements-path", "", "colon-separated element directories searched first (env ELEMENTS_PATH); then elements/ beside the recipe and at the top of its repository")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("build needs exactly one recipe file (got %d arguments)", fs.NArg())
 	}
+	f.recipeDir = filepath.Dir(fs.Arg(0))
+	f.recipePath = fs.Arg(0)
 	r, err := loadRecipe(g, fs.Arg(0))
 	if err != nil {
 		return err
@@ -72,16 +81,19 @@ func bakeImage(ctx context.Context, g *globals, f buildFlags, r *recipe.Recipe) 
 	if err != nil {
 		return err
 	}
+	if o.Lock, err = recipeLock(f); err != nil {
+		return err
+	}
 	if f.plan {
 		_, plan, err := build.Prepare(ctx, o)
 		if err != nil {
-			return err
+			return staleLock(err, f)
 		}
 		return printJSON(g, plan)
 	}
 	res, err := build.Run(ctx, o)
 	if err != nil {
-		return err
+		return staleLock(err, f)
 	}
 	if err := printBuilt(g, res); err != nil {
 		return err
@@ -109,7 +121,17 @@ func buildOptions(g *globals, f buildFlags, r *recipe.Recipe, st *stateHandles) 
 		WorkDir: filepath.Join(st.dir, "work"), TreeDir: tree, ImagesDir: filepath.Join(st.dir, "images"),
 		Catalog: st.catalog, Store: st.store, Runner: runner.Exec{}, Logger: g.logger(),
 		Progress: g.sink(), Now: time.Now,
+		RecipeDir: f.recipeDir, ElementsPath: elementsPath(g, f.elements), CacheDir: filepath.Join(st.dir, "cache"),
+		InputsDir: filepath.Join(st.dir, "inputs"), KeyDir: filepath.Join(st.dir, "keys"),
 	}, nil
+}
+
+// elementsPath is --elements-path, else $ELEMENTS_PATH.
+func elementsPath(g *globals, flagValue string) []string {
+	if flagValue == "" {
+		flagValue, _ = g.getenv("ELEMENTS_PATH")
+	}
+	return element.SplitPath(flagValue)
 }
 
 // mirrors returns the recipe's mirrors, falling back to the host's

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/bakery-dev/bakery/internal/build"
 	"github.com/bakery-dev/bakery/internal/catalog"
@@ -35,12 +38,41 @@ func runImages(ctx context.Context, g *globals, args []string) error {
 		return printJSON(g, imgs)
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPRODUCT\tVERSION\tSERIAL\tCREATED\tHYGIENE\tQCOW2")
+	fmt.Fprintln(tw, "NAME\tPRODUCT\tVERSION\tSERIAL\tCREATED\tHYGIENE\tQA\tQCOW2")
 	for _, img := range imgs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", img.Name, img.Product, img.Version, img.Serial,
-			img.CreatedAt.Format("2006-01-02 15:04"), hygieneSummary(img.Hygiene), qcow2Size(img))
+		qa, err := latestQA(ctx, st, img.Name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", img.Name, img.Product, img.Version, img.Serial,
+			img.CreatedAt.Format("2006-01-02 15:04"), hygieneSummary(img.Hygiene), qaSummary(qa), qcow2Size(img))
 	}
 	return tw.Flush()
+}
+
+// latestQA is the image's latest QA verdict, or nil when it was never
+// tested.
+func latestQA(ctx context.Context, st *stateHandles, name string) (*catalog.QAResult, error) {
+	qa, err := st.catalog.LatestQA(ctx, name)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &qa, nil
+}
+
+// qaSummary is the verdict column: "untested", "pass 41s" (slowest boot to
+// SSH) or "FAIL 2" (failed checks).
+func qaSummary(qa *catalog.QAResult) string {
+	switch {
+	case qa == nil:
+		return "untested"
+	case qa.Passed:
+		return fmt.Sprintf("pass %.0fs", qa.BootToSSH.Seconds())
+	}
+	return fmt.Sprintf("FAIL %d", len(qa.Failed()))
 }
 
 func hygieneSummary(checks []catalog.Check) string {
@@ -67,7 +99,7 @@ func qcow2Size(img catalog.Image) string {
 
 func runShow(ctx context.Context, g *globals, args []string) error {
 	var packages bool
-	fs := g.flagSet("show", "bakery show [--packages] [--json] NAME")
+	fs := g.flagSet("show", "bakery show [--packages] [--json] NAME (artifacts, hygiene, packages, latest QA verdict)")
 	fs.BoolVar(&packages, "packages", true, "list the installed packages")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -85,11 +117,49 @@ func runShow(ctx context.Context, g *globals, args []string) error {
 		return fmt.Errorf("finding image %s: %w", fs.Arg(0), err)
 	}
 	paths, _ := build.LinkImage(st.store, st.dir+"/images", img)
+	qa, err := latestQA(ctx, st, img.Name)
+	if err != nil {
+		return err
+	}
 	if g.json {
-		return printJSON(g, map[string]any{"image": img, "paths": paths})
+		return printJSON(g, map[string]any{"image": img, "paths": paths, "qa": qa})
 	}
 	printImage(g, img, paths, packages)
+	printQA(g, qa)
 	return nil
+}
+
+// printQA prints the latest verdict and each of its checks.
+func printQA(g *globals, qa *catalog.QAResult) {
+	w := g.stdout
+	if qa == nil {
+		fmt.Fprintf(w, "\nqa:        untested (run 'bakery test')\n")
+		return
+	}
+	verdict := "PASS"
+	if !qa.Passed {
+		verdict = fmt.Sprintf("FAIL (%d checks failed)", len(qa.Failed()))
+	}
+	fmt.Fprintf(w, "\nqa:        %s, tested %s in %s\n", verdict, qa.TestedAt.Format("2006-01-02 15:04:05 MST"), qa.Duration.Round(time.Second))
+	fmt.Fprintf(w, "           accel %s, firmware %s", qa.Accel, strings.Join(qa.Firmwares, "+"))
+	for _, b := range qa.Boots {
+		fmt.Fprintf(w, ", %s boot to SSH %.1fs", b.Firmware, b.BootToSSH.Seconds())
+	}
+	fmt.Fprintln(w)
+	for _, c := range qa.Checks {
+		mark := "pass"
+		switch {
+		case c.Skipped:
+			mark = "skip"
+		case !c.Passed:
+			mark = "FAIL"
+		}
+		ev, _, _ := strings.Cut(c.Evidence, "\n")
+		fmt.Fprintf(w, "  %s  %-4s  %-28s %s\n", mark, orDash(c.Firmware), c.Name, ev)
+	}
+	for _, a := range qa.Artifacts {
+		fmt.Fprintf(w, "  %-10s sha256 %s  %s\n", a.Kind, build.Checksum(a.Digest), a.Filename)
+	}
 }
 
 func printImage(g *globals, img catalog.Image, paths map[string]string, packages bool) {

@@ -31,9 +31,11 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"build", "bake an image from a recipe and record it in the catalog", runBuild},
+		{"lock", "pin every input of a recipe in RECIPE.lock (--update, --diff)", runLock},
 		{"test", "boot-test an image (catalog name or qcow2 path) under QEMU", runTest},
 		{"images", "list the images in the catalog", runImages},
 		{"show", "show one image: artifacts, packages, hygiene report", runShow},
+		{"services", "show a recipe's service matrix: Puppetfile modules and the front-ends using them", runServices},
 		{"version", "print bakery's version", runVersion},
 	}
 }

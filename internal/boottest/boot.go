@@ -39,6 +39,9 @@ func (b *boot) run(ctx context.Context) (string, time.Duration, error) {
 	defer os.Remove(overlay)
 	qo := qemu.Options{Binary: b.o.QEMU, Image: overlay, Firmware: b.fw, Accel: b.accel,
 		MemoryMiB: b.o.MemoryMiB, CPUs: b.o.CPUs, SerialLog: b.path("console.log")}
+	if b.seedISO != "" {
+		qo.ExtraDrives = []string{b.seedISO}
+	}
 	if b.fw == qemu.UEFI {
 		if qo.OVMFCode, qo.OVMFVars, err = b.firmware(); err != nil {
 			return "", 0, err
@@ -75,13 +78,18 @@ func (b *boot) createOverlay(ctx context.Context) (string, error) {
 
 // firmware returns the OVMF code and a fresh copy of the variable store.
 func (b *boot) firmware() (code, vars string, err error) {
-	code, template := b.o.OVMFCode, b.o.OVMFVars
+	return copyFirmware(b.o.OVMFCode, b.o.OVMFVars, b.path("OVMF_VARS.fd"))
+}
+
+// copyFirmware returns the OVMF code (default: qemu.FindOVMF) and vars, a
+// fresh copy of the variable store template.
+func copyFirmware(code, template, vars string) (string, string, error) {
 	if code == "" || template == "" {
+		var err error
 		if code, template, err = qemu.FindOVMF(); err != nil {
 			return "", "", err
 		}
 	}
-	vars = b.path("OVMF_VARS.fd")
 	if err := copyFile(template, vars); err != nil {
 		return "", "", fmt.Errorf("copying UEFI variables: %w", err)
 	}

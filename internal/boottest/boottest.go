@@ -42,10 +42,14 @@ type Options struct {
 	// ProbeKernel is the kernel booted to probe KVM when Accel is "".
 	// Without one, KVM cannot be proven to work and TCG is used.
 	ProbeKernel string
-	Timeout     time.Duration // per boot; default DefaultTimeout
-	Patterns    []string      // default DefaultPatterns
-	MemoryMiB   int           // default DefaultMemoryMiB
-	CPUs        int           // default DefaultCPUs
+	// Seed, when set, is written as a NoCloud ISO and attached to every
+	// boot as a read-only disk. Without one cloud-init falls back to its
+	// None data source.
+	Seed      *Seed
+	Timeout   time.Duration // per boot; default DefaultTimeout
+	Patterns  []string      // default DefaultPatterns
+	MemoryMiB int           // default DefaultMemoryMiB
+	CPUs      int           // default DefaultCPUs
 	// WorkDir holds overlays, firmware variables and console logs while
 	// booting; consoles stay there. Default: a temporary directory, removed.
 	WorkDir     string
@@ -131,6 +135,9 @@ func BootCheck(ctx context.Context, r runner.Runner, o Options) ([]BootResult, e
 		return nil, fmt.Errorf("boot-testing %s: %w", o.Image, err)
 	}
 	defer cleanup()
+	if err := c.writeSeed(); err != nil {
+		return nil, fmt.Errorf("boot-testing %s: %w", o.Image, err)
+	}
 	if c.accel, err = chooseAccel(ctx, r, o); err != nil {
 		return nil, fmt.Errorf("boot-testing %s: %w", o.Image, err)
 	}
@@ -149,7 +156,17 @@ type checker struct {
 	o           Options // defaults applied
 	r           runner.Runner
 	accel       qemu.Accel
-	tempWorkDir bool // o.WorkDir is ours: removed at the end
+	tempWorkDir bool   // o.WorkDir is ours: removed at the end
+	seedISO     string // the NoCloud seed attached to every boot, if any
+}
+
+// writeSeed writes o.Seed, if any, into the work directory.
+func (c *checker) writeSeed() error {
+	if c.o.Seed == nil {
+		return nil
+	}
+	c.seedISO = filepath.Join(c.o.WorkDir, "seed.iso")
+	return WriteSeed(c.seedISO, *c.o.Seed)
 }
 
 // prepareWorkDir creates the work directory, or a temporary one that the

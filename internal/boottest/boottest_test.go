@@ -194,6 +194,28 @@ func TestBootCheckFailures(t *testing.T) {
 	}
 }
 
+func TestBootCheckAttachesSeed(t *testing.T) {
+	bin, argsFile := fakeQEMU(t, "login", "login")
+	o := testOptions(t, bin)
+	o.Firmwares = []qemu.Firmware{qemu.BIOS}
+	o.Seed = &testSeed
+	if _, err := BootCheck(context.Background(), &imgRunner{}, o); err != nil {
+		t.Fatal(err)
+	}
+	seed := filepath.Join(o.WorkDir, "seed.iso")
+	b, _ := os.ReadFile(argsFile)
+	if !strings.Contains(string(b), "-drive file="+seed+",if=virtio,format=raw,readonly=on") {
+		t.Errorf("seed not attached: %s", b)
+	}
+	img, err := os.ReadFile(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := readISO(img); err != nil || string(v.joliet["user-data"]) != string(testSeed.UserData) {
+		t.Errorf("seed.iso does not hold the seed: %v", err)
+	}
+}
+
 func TestBootCheckOverlayFails(t *testing.T) {
 	bin, argsFile := fakeQEMU(t, "login", "login")
 	o := testOptions(t, bin)

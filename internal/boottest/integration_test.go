@@ -208,3 +208,53 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+func TestIntegrationSeedReadByTools(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs blkid and xorriso")
+	}
+	for _, tool := range []string{"blkid", "xorriso"} {
+		if err := runner.Require(tool); err != nil {
+			t.Skip(err)
+		}
+	}
+	dir := t.TempDir()
+	iso := filepath.Join(dir, "seed.iso")
+	if err := WriteSeed(iso, testSeed); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	label, err := runner.Exec{}.Run(ctx, runner.Cmd{Args: []string{"blkid", "-p", "-o", "value", "-s", "LABEL", iso}})
+	if err != nil || strings.TrimSpace(string(label)) != SeedLabel {
+		t.Fatalf("blkid label = %q, %v; want %q", label, err, SeedLabel)
+	}
+	out := filepath.Join(dir, "out")
+	if _, err := (runner.Exec{}).Run(ctx, runner.Cmd{Args: []string{"xorriso", "-osirrox", "on", "-indev", iso, "-extract", "/", out}}); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]byte{"user-data": testSeed.UserData, "meta-data": testSeed.MetaData, "network-config": testSeed.NetworkConfig} {
+		got, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil || string(got) != string(want) {
+			t.Errorf("xorriso extracted %s = %q, %v; want %q", name, got, err, want)
+		}
+	}
+}
+
+// TestIntegrationBootCheckImageSeed boots $BAKERY_TEST_IMAGE with a
+// NoCloud seed and checks that cloud-init took its hostname from it.
+func TestIntegrationBootCheckImageSeed(t *testing.T) {
+	img := os.Getenv("BAKERY_TEST_IMAGE")
+	if testing.Short() || img == "" {
+		t.Skip("set BAKERY_TEST_IMAGE to a built image")
+	}
+	work := t.TempDir()
+	o := Options{Image: img, ProbeKernel: probeKernel(), Firmwares: []qemu.Firmware{qemu.BIOS}, Seed: &testSeed,
+		Patterns: []string{"bakery-test login:"}, WorkDir: work, Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))}
+	results, err := BootCheck(context.Background(), runner.Exec{}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the seed's meta-data names the machine "bakery-test": the
+	// prompt proves cloud-init found the ISO by its label and read it.
+	t.Logf("booted with the seed's hostname in %s", results[0].BootTime)
+}

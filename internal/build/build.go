@@ -15,6 +15,7 @@ import (
 	"github.com/bakery-dev/bakery/internal/artifact"
 	"github.com/bakery-dev/bakery/internal/catalog"
 	"github.com/bakery-dev/bakery/internal/disk"
+	"github.com/bakery-dev/bakery/internal/lock"
 	"github.com/bakery-dev/bakery/internal/progress"
 	"github.com/bakery-dev/bakery/internal/recipe"
 	"github.com/bakery-dev/bakery/internal/runner"
@@ -38,6 +39,12 @@ type Options struct {
 	Logger         *slog.Logger
 	Progress       progress.Sink
 	Now            func() time.Time
+	RecipeDir      string     // relative config repositories and elements/ are found from here
+	ElementsPath   []string   // element directories searched first (ELEMENTS_PATH, --elements-path)
+	CacheDir       string     // kept between builds: git mirrors and exported config trees
+	Lock           *lock.Lock // the recipe's lock: install exactly its packages, from the input archive
+	InputsDir      string     // the input archive (state directory), for locked builds
+	KeyDir         string     // the local repository key (state directory), for locked builds
 }
 
 // Result is a recorded image and where its files are.
@@ -66,13 +73,40 @@ func Prepare(ctx context.Context, o Options) (Params, Plan, error) {
 	p := Params{
 		Recipe: r, Mirror: o.Mirror, SecurityMirror: o.SecurityMirror,
 		SourceDateEpoch: now.Unix(), Created: now, Started: now, Tools: tools,
+		Lock: o.Lock, InputsDir: o.InputsDir, KeyDir: o.KeyDir,
+	}
+	if err := resolveInputs(ctx, o, &p); err != nil {
+		return Params{}, Plan{}, err
+	}
+	if err := applyLock(&p); err != nil {
+		return Params{}, Plan{}, err
+	}
+	named, err := imageVersion(r, p.Config) // version: config takes the tree's tag
+	if err != nil {
+		return Params{}, Plan{}, err
 	}
 	p.Identity = Identity{
-		Name: r.ImageName(serial), Product: r.Name, Version: r.Version, Serial: serial,
+		Name: named.ImageName(serial), Product: r.Name, Version: named.Version, Serial: serial,
 		Distro: r.Distro, Release: r.Release, Arch: r.Arch,
 	}
-	p.Identity.BuildID = BuildID(r, p.Identity, tools)
+	if p.Config != nil {
+		p.Identity.ConfigRef, p.Identity.ConfigCommit = p.Config.Ref, p.Config.Commit
+	}
+	if p.Identity.BuildID, err = buildID(p); err != nil {
+		return Params{}, Plan{}, err
+	}
 	return p, NewPlan(p), nil
+}
+
+// resolveInputs pins the config tree and finds the elements (the parts of
+// a future lock that come from outside the recipe).
+func resolveInputs(ctx context.Context, o Options, p *Params) error {
+	var err error
+	if p.Config, err = ResolveConfig(ctx, o); err != nil {
+		return err
+	}
+	p.Elements, p.ElementsPath, err = resolveElements(o)
+	return err
 }
 
 // BuildID identifies one build: the salt, the recipe, the image's name and
@@ -133,12 +167,12 @@ func runPlan(ctx context.Context, ws *Workspace, plan Plan, p Params, o Options)
 // ToolVersions asks each host tool for its version (first line).
 func ToolVersions(ctx context.Context, r runner.Runner) map[string]string {
 	probes := map[string][]string{
-		"mmdebstrap":   {"mmdebstrap", "--version"},
-		"e2fsprogs":    {"mkfs.ext4", "-V"},
-		"grub":         {"grub-mkimage", "--version"},
-		"qemu-img":     {"qemu-img", "--version"},
-		"mtools":       {"mformat", "--version"},
-		"sfdisk":       {"sfdisk", "--version"},
+		"mmdebstrap": {"mmdebstrap", "--version"},
+		"e2fsprogs":  {"mkfs.ext4", "-V"},
+		"grub":       {"grub-mkimage", "--version"},
+		"qemu-img":   {"qemu-img", "--version"},
+		"mtools":     {"mformat", "--version"},
+		"sfdisk":     {"sfdisk", "--version"},
 	}
 	out := map[string]string{}
 	for name, argv := range probes {

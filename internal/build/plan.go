@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/bakery-dev/bakery/internal/configtree"
+	"github.com/bakery-dev/bakery/internal/element"
+	"github.com/bakery-dev/bakery/internal/lock"
 	"github.com/bakery-dev/bakery/internal/recipe"
 )
 
@@ -18,6 +21,12 @@ type Params struct {
 	Created         time.Time
 	Started         time.Time
 	Tools           map[string]string
+	Config          *configtree.Tree  // the resolved config tree; nil without one
+	Elements        []element.Element // the resolved elements, in build order
+	ElementsPath    []string          // where they were found (ELEMENTS_PATH for scripts)
+	Lock            *lock.Lock        // the recipe's lock; nil for an unlocked build
+	InputsDir       string            // the input archive (locked builds)
+	KeyDir          string            // the local repository's signing key (locked builds)
 }
 
 // Plan is the ordered list of stages of one build.
@@ -32,16 +41,23 @@ func NewPlan(p Params) Plan {
 	for _, o := range r.Outputs {
 		has[o] = true
 	}
-	stages := []Stage{
+	mirror, security := lockedSources(p)
+	stages := inputStages(p)
+	stages = append(stages,
 		Bootstrap{
-			Release: r.Release, Arch: r.Arch, Mirror: p.Mirror, SecurityMirror: p.SecurityMirror,
-			Packages: append(append([]string{r.Kernel}, BasePackages...), r.Packages...),
+			Release: r.Release, Arch: r.Arch, Mirror: mirror, SecurityMirror: security,
+			Packages: bootstrapPackages(p), SourceDateEpoch: p.SourceDateEpoch,
+			FromArchive: p.Lock != nil, KeyDir: p.KeyDir,
 		},
 		Configure{Identity: id, Hostname: r.Hostname},
+	)
+	stages = append(stages, elementStages(p)...)
+	stages = append(stages, configStages(p)...)
+	stages = append(stages,
 		Hygiene{},
 		Disk{Size: int64(r.DiskSize), Seed: id.BuildID, SourceDateEpoch: p.SourceDateEpoch,
 			Filename: id.Name + ".raw", KeepRaw: has["raw"]},
-	}
+	)
 	if has["rootfs-tar"] {
 		stages = append(stages, RootfsTar{SourceDateEpoch: p.SourceDateEpoch, Filename: id.Name + ".rootfs.tar.zst"})
 	}
@@ -54,6 +70,15 @@ func NewPlan(p Params) Plan {
 		ManifestFile: id.Name + ".manifest.json", SBOMFile: id.Name + ".sbom.spdx.json",
 	})
 	return Plan{Stages: stages}
+}
+
+// bootstrapPackages are the kernel, the base set, the recipe's packages and
+// those its elements and config tree need.
+func bootstrapPackages(p Params) []string {
+	r := p.Recipe
+	pkgs := append(append([]string{r.Kernel}, BasePackages...), r.Packages...)
+	pkgs = append(pkgs, element.PackageNames(p.Elements)...)
+	return append(pkgs, configPackages(r.Config)...)
 }
 
 // Names lists the stage names in order.

@@ -51,12 +51,18 @@ func planJSON(t *testing.T, file string) []byte {
 		t.Fatal(err)
 	}
 	created := time.Date(2026, 11, 21, 14, 5, 0, 0, time.UTC)
-	id := Identity{Name: r.ImageName("2026112114"), Product: r.Name, Version: r.Version, Serial: "2026112114",
+	in := testInputs(t, r) // a fixed config tree and testdata/elements
+	named, err := imageVersion(r, in.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := Identity{Name: named.ImageName("2026112114"), Product: r.Name, Version: named.Version, Serial: "2026112114",
 		Distro: r.Distro, Release: r.Release, Arch: r.Arch}
 	tools := map[string]string{"mmdebstrap": "mmdebstrap 1.3.5"}
 	id.BuildID = BuildID(r, id, tools)
 	p := NewPlan(Params{Recipe: r, Mirror: "http://deb.debian.org/debian", SecurityMirror: "http://deb.debian.org/debian-security",
-		Identity: id, SourceDateEpoch: created.Unix(), Created: created, Started: created, Tools: tools})
+		Identity: id, SourceDateEpoch: created.Unix(), Created: created, Started: created, Tools: tools,
+		Config: in.Config, Elements: in.Elements})
 	raw, err := json.Marshal(p)
 	if err != nil {
 		t.Fatal(err)

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/bakery-dev/bakery/internal/apt"
 	"github.com/bakery-dev/bakery/internal/manifest"
 	"github.com/bakery-dev/bakery/internal/progress"
 	"github.com/bakery-dev/bakery/internal/runner"
@@ -33,12 +35,35 @@ type Bootstrap struct {
 	SecurityMirror string // e.g. http://deb.debian.org/debian-security
 	Packages       []string
 	Components     []string // default main
+
+	// SourceDateEpoch, when set, is exported as SOURCE_DATE_EPOCH so that
+	// mmdebstrap and maintainer scripts clamp their timestamps.
+	SourceDateEpoch int64
+	// FromArchive installs from the local repository the inputs stage wrote
+	// into the workspace (signed by the key in KeyDir) instead of the
+	// mirrors; the image's sources still name the mirrors.
+	FromArchive bool
+	KeyDir      string
 }
 
 func (Bootstrap) Name() string { return "bootstrap" }
 
 func (s Bootstrap) Describe() map[string]any {
-	return map[string]any{"argv": s.Args("TREE")}
+	d := map[string]any{"argv": s.Args("TREE")}
+	if env := s.env(); len(env) > 0 {
+		d["env"] = env
+	}
+	if s.FromArchive {
+		d["image_sources"] = s.Sources()
+	}
+	return d
+}
+
+func (s Bootstrap) env() []string {
+	if s.SourceDateEpoch <= 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("SOURCE_DATE_EPOCH=%d", s.SourceDateEpoch)}
 }
 
 // Sources returns the apt source lines: the release, its updates and its
@@ -59,8 +84,22 @@ func (s Bootstrap) components() []string {
 	return s.Components
 }
 
-// Args is the mmdebstrap command line that writes the tree to target.
+// Args is the mmdebstrap command line that writes the tree to target (for
+// a build from the archive, with placeholders for the local repository).
 func (s Bootstrap) Args(target string) []string {
+	return s.argsWith(target, s.installSources("REPO", "KEYRING"))
+}
+
+// installSources are the sources mmdebstrap installs from.
+func (s Bootstrap) installSources(repoDir, keyring string) []string {
+	if !s.FromArchive {
+		return s.Sources()
+	}
+	repo := apt.Repo{Dir: repoDir, Suite: s.Release, Component: "main", Arch: s.Arch}
+	return []string{repo.Source(keyring)}
+}
+
+func (s Bootstrap) argsWith(target string, sources []string) []string {
 	args := []string{
 		"mmdebstrap",
 		"--mode=auto",
@@ -73,21 +112,39 @@ func (s Bootstrap) Args(target string) []string {
 		s.Release,
 		target,
 	}
-	return append(args, s.Sources()...)
+	return append(args, sources...)
 }
 
 func (s Bootstrap) Run(ctx context.Context, ws *Workspace) error {
 	lines := progressWriter(ws.Progress, s.Name())
 	defer lines.Close()
-	_, err := ws.Runner.Run(ctx, runner.Cmd{Args: s.Args(ws.Tree), Stderr: lines})
+	repo := localRepo(ws, s.Release, s.Arch)
+	argv := s.argsWith(ws.Tree, s.installSources(repo.Dir, apt.SignerKeyring(s.KeyDir)))
+	_, err := ws.Runner.Run(ctx, runner.Cmd{Args: argv, Env: s.env(), Stderr: lines})
 	if err != nil {
 		return fmt.Errorf("bootstrapping %s/%s: %w", s.Release, s.Arch, err)
+	}
+	if s.FromArchive {
+		if err := s.writeImageSources(ws.Tree); err != nil {
+			return err
+		}
 	}
 	pkgs, err := manifest.ReadDpkgStatus(ws.Tree)
 	if err != nil {
 		return fmt.Errorf("reading installed packages: %w", err)
 	}
 	ws.Packages = pkgs
+	return nil
+}
+
+// writeImageSources replaces the local repository in the tree's
+// sources.list by the mirrors, as mmdebstrap writes them.
+func (s Bootstrap) writeImageSources(tree string) error {
+	path := filepath.Join(tree, "etc/apt/sources.list")
+	content := strings.Join(s.Sources(), "\n\n") + "\n"
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		return fmt.Errorf("writing the image's apt sources: %w", err)
+	}
 	return nil
 }
 

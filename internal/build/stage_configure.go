@@ -19,6 +19,9 @@ type Identity struct {
 	Distro  string
 	Release string
 	Arch    string
+
+	ConfigRef    string // the config tree's ref as asked for; "" without one
+	ConfigCommit string // the commit it resolved to
 }
 
 // ReleaseFile renders /etc/bakery/release.
@@ -30,6 +33,9 @@ func (id Identity) ReleaseFile() string {
 		{"BAKERY_DISTRO", id.Distro}, {"BAKERY_RELEASE", id.Release}, {"BAKERY_ARCH", id.Arch},
 	} {
 		fmt.Fprintf(&b, "%s=%q\n", kv[0], kv[1])
+	}
+	if id.ConfigCommit != "" {
+		fmt.Fprintf(&b, "BAKERY_CONFIG_REF=%q\nBAKERY_CONFIG_COMMIT=%q\n", id.ConfigRef, id.ConfigCommit)
 	}
 	return b.String()
 }

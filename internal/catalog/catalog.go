@@ -1,7 +1,8 @@
 // Package catalog holds bakery's record of built images: what each image is
 // (product, version, serial), how it was built (recipe, build ID, tool
 // versions), what it contains (packages), what it produced (artifacts in the
-// artifact store) and how its hygiene checks went.
+// artifact store), how its hygiene checks went and the verdicts of its boot
+// tests (QA results).
 //
 // The Reader and Writer interfaces document their errors; every backend
 // (catalog/sqlite by default) must pass the catalogtest conformance suite.
@@ -97,6 +98,10 @@ type Reader interface {
 	// SerialsWithPrefix returns, in ascending order, the serials of
 	// product's images that start with prefix.
 	SerialsWithPrefix(ctx context.Context, product, prefix string) ([]string, error)
+	// LatestQA returns the most recent QA result recorded for the image
+	// (TestedAt descending; of equal times the last recorded). It returns
+	// ErrNotFound when the image is not in the catalog or was never tested.
+	LatestQA(ctx context.Context, image string) (QAResult, error)
 }
 
 // Writer changes the catalog. Implementations are safe for concurrent use.
@@ -108,6 +113,12 @@ type Writer interface {
 	// DeleteImage removes the image and everything recorded with it, or
 	// returns ErrNotFound.
 	DeleteImage(ctx context.Context, name string) error
+	// RecordQA adds a QA result to the named image, all or nothing;
+	// earlier results are kept. It returns ErrInvalid if res fails Validate
+	// or names another image (res.Image may be empty), and ErrNotFound if
+	// the image is not in the catalog. Deleting the image deletes its QA
+	// results.
+	RecordQA(ctx context.Context, image string, res QAResult) error
 }
 
 // Catalog is a catalog backend.

@@ -60,7 +60,7 @@ type Recipe struct {
 	Version          string   `yaml:"version" json:"version"`
 	NameTemplate     string   `yaml:"name_template" json:"name_template"`
 	Hostname         string   `yaml:"hostname" json:"hostname"`
-	Tests            []string `yaml:"tests,omitempty" json:"tests"` // relative to the recipe file
+	Tests            []string `yaml:"tests,omitempty" json:"tests"`                 // relative to the recipe file
 	Elements         []string `yaml:"elements,omitempty" json:"elements,omitempty"` // diskimage-builder elements, in order
 	Config           *Config  `yaml:"config,omitempty" json:"config,omitempty"`     // the Puppet tree; nil for none
 }

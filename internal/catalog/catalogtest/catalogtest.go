@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"ConcurrentAddSameName", testConcurrentAddSameName},
 		{"ConcurrentAddDistinct", testConcurrentAddDistinct},
 	}
+	tests = append(tests, qaTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := open(t)

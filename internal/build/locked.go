@@ -1,0 +1,98 @@
+package build
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/bakery-dev/bakery/internal/element"
+	"github.com/bakery-dev/bakery/internal/lock"
+	"github.com/bakery-dev/bakery/internal/recipe"
+)
+
+// LockInputs are the recipe's inputs a lock is resolved from and checked
+// against: release, architecture, kernel, the base set and every other
+// package the bootstrap installs (the recipe's, its elements' and its
+// config tree's).
+func LockInputs(p Params) lock.Inputs {
+	r := p.Recipe
+	pkgs := append([]string{}, r.Packages...)
+	pkgs = append(pkgs, element.PackageNames(p.Elements)...)
+	pkgs = append(pkgs, configPackages(r.Config)...)
+	return lock.Inputs{
+		Distro: r.Distro, Release: r.Release, Arch: r.Arch, Components: []string{"main"},
+		Kernel: r.Kernel, BasePackages: append([]string{}, BasePackages...), Packages: pkgs,
+	}
+}
+
+// applyLock checks that the lock still matches the recipe and takes the
+// build's clock from it. Without a lock it does nothing.
+func applyLock(p *Params) error {
+	if p.Lock == nil {
+		return nil
+	}
+	if err := p.Lock.CheckInputs(LockInputs(*p)); err != nil {
+		return err
+	}
+	epoch, err := p.Lock.SourceDateEpoch()
+	if err != nil {
+		return fmt.Errorf("reading lock: %w", err)
+	}
+	p.SourceDateEpoch = epoch
+	return nil
+}
+
+// buildID is LockedBuildID for a locked build, else BuildID.
+func buildID(p Params) (string, error) {
+	if p.Lock == nil {
+		return BuildID(p.Recipe, p.Identity, p.Tools), nil
+	}
+	return LockedBuildID(p.Lock, p.Recipe)
+}
+
+// LockedBuildID identifies a locked build: the salt, the canonical lock and
+// the recipe fields that shape the image (all but where packages are
+// fetched from and which tests run). Two builds with the same ID are meant
+// to be identical, bit for bit.
+func LockedBuildID(l *lock.Lock, r *recipe.Recipe) (string, error) {
+	digest, err := l.Digest()
+	if err != nil {
+		return "", err
+	}
+	shape, err := recipeShape(r)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n", FormatSalt, digest, shape)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func recipeShape(r *recipe.Recipe) ([]byte, error) {
+	var m map[string]any
+	if err := json.Unmarshal(r.Canonical(), &m); err != nil {
+		return nil, fmt.Errorf("reading canonical recipe: %w", err)
+	}
+	for _, k := range []string{"mirror", "security_mirror", "tests"} {
+		delete(m, k)
+	}
+	return json.Marshal(m) // map keys sorted
+}
+
+// lockedSources points the image's apt sources at the archives the lock was
+// resolved from (the bootstrap itself installs from the local repository).
+func lockedSources(p Params) (mirror, security string) {
+	mirror, security = p.Mirror, p.SecurityMirror
+	if p.Lock == nil {
+		return mirror, security
+	}
+	r := p.Recipe
+	if s, ok := p.Lock.Suite(r.Release); ok {
+		mirror = s.URI
+	}
+	if s, ok := p.Lock.Suite(r.Release + "-security"); ok {
+		security = s.URI
+	}
+	return mirror, security
+}

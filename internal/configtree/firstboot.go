@@ -1,0 +1,88 @@
+package configtree
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// File is a file to write into the image.
+type File struct {
+	Path    string
+	Mode    os.FileMode
+	Content string
+	Link    string // when set, Path is a symbolic link to Link
+}
+
+// First-boot files: the apply script, the Hiera configuration that reads
+// deploy-time parameters from user-data, and the systemd unit.
+const (
+	FirstBootScript = "/usr/local/sbin/bakery-puppet-apply"
+	FirstBootHiera  = "/etc/bakery/hiera.yaml"
+	DeployData      = "/etc/bakery/deploy.yaml"
+	FirstBootUnit   = "/etc/systemd/system/bakery-puppet-first-boot.service"
+	firstBootDone   = "/var/lib/bakery/puppet-first-boot.done"
+)
+
+// FirstBootFiles make the first boot run puppet apply once, after
+// cloud-init has written the user-data's files: deploy-time parameters are
+// Hiera data in DeployData (e.g. from user-data write_files), looked up
+// before the tree's own data.
+func FirstBootFiles(s ApplySpec) []File {
+	s.HieraConfig = FirstBootHiera
+	return []File{
+		{Path: FirstBootScript, Mode: 0o755, Content: firstBootScript(s)},
+		{Path: FirstBootHiera, Mode: 0o644, Content: firstBootHiera},
+		{Path: FirstBootUnit, Mode: 0o644, Content: firstBootUnit},
+		{Path: "/etc/systemd/system/multi-user.target.wants/bakery-puppet-first-boot.service", Link: FirstBootUnit},
+	}
+}
+
+func firstBootScript(s ApplySpec) string {
+	return fmt.Sprintf(`#!/bin/sh
+# written by bakery: apply the baked Puppet tree with deploy-time
+# parameters (Hiera data in %s, e.g. from cloud-init user-data).
+rc=0
+%s || rc=$?
+# detailed exit codes: 0 no changes, 2 changes applied
+[ "$rc" -eq 0 ] || [ "$rc" -eq 2 ]
+`, DeployData, shellJoin(s.Args()))
+}
+
+const firstBootHiera = `# written by bakery: deploy-time parameters come first
+version: 5
+defaults:
+  datadir: /etc/bakery
+  data_hash: yaml_data
+hierarchy:
+  - name: "deploy-time parameters (cloud-init user-data)"
+    path: deploy.yaml
+`
+
+var firstBootUnit = fmt.Sprintf(`# written by bakery
+[Unit]
+Description=Apply the baked Puppet tree once, with deploy-time parameters
+After=cloud-config.service network-online.target
+Wants=network-online.target
+Before=cloud-final.service
+ConditionPathExists=!%[1]s
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=%[2]s
+ExecStartPost=/bin/sh -c 'mkdir -p /var/lib/bakery && touch %[1]s'
+StandardOutput=journal+console
+
+[Install]
+WantedBy=multi-user.target
+`, firstBootDone, FirstBootScript)
+
+// shellJoin quotes each argument for sh.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}
