@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bakery-dev/bakery/internal/configtree"
+	"github.com/bakery-dev/bakery/internal/manifest"
 	"github.com/bakery-dev/bakery/internal/runner"
 )
 
@@ -43,6 +44,21 @@ func TestIntegrationRelengBuildmasterPuppetTree(t *testing.T) {
 	t.Run("puppet apply", func(t *testing.T) { checkVhost(t, tree) })
 	t.Run("elements", func(t *testing.T) { checkElements(t, tree, b) })
 	t.Run("first boot", func(t *testing.T) { checkFirstBoot(t, tree) })
+	t.Run("manifest", func(t *testing.T) { checkManifestConfig(t, b, treeCommit) })
+}
+
+func checkManifestConfig(t *testing.T, b builtImage, treeCommit string) {
+	data, err := os.ReadFile(b.Paths["manifest"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ConfigRef != "0.1.0" || m.ConfigCommit != treeCommit {
+		t.Errorf("manifest config ref %q commit %q, want 0.1.0 %s", m.ConfigRef, m.ConfigCommit, treeCommit)
+	}
 }
 
 func revParse(t *testing.T, repo, rev string) string {

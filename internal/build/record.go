@@ -125,4 +125,3 @@ func freeBytes(path string) (uint64, error) {
 // Checksum is the plain hex sha256 of a digest ("sha256:abc" → "abc"), as
 // sha256sum prints it.
 func Checksum(digest string) string { return strings.TrimPrefix(digest, "sha256:") }
-

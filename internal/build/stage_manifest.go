@@ -42,6 +42,7 @@ func (s Manifest) Run(ctx context.Context, ws *Workspace) error {
 		Name: s.Identity.Name, Product: s.Identity.Product, Version: s.Identity.Version,
 		Serial: s.Identity.Serial, BuildID: s.Identity.BuildID, RecipeDigest: s.RecipeDigest,
 		Distro: s.Identity.Distro, Release: s.Identity.Release, Arch: s.Identity.Arch,
+		ConfigRef: s.Identity.ConfigRef, ConfigCommit: s.Identity.ConfigCommit,
 		CreatedAt: s.Created, BuildDuration: manifest.Duration(time.Since(s.Started)),
 		Packages: ws.Packages, Artifacts: arts, Hygiene: ws.Hygiene, Tools: s.Tools, Recipe: s.Recipe,
 	}

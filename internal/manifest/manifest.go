@@ -36,6 +36,8 @@ type Manifest struct {
 	Distro        string            `json:"distro"`
 	Release       string            `json:"release"`
 	Arch          string            `json:"arch"`
+	ConfigRef     string            `json:"config_ref,omitempty"`    // the config tree's ref, when the image has one
+	ConfigCommit  string            `json:"config_commit,omitempty"` // the commit that ref resolved to
 	CreatedAt     time.Time         `json:"created_at"`
 	BuildDuration Duration          `json:"build_duration"` // seconds
 	Packages      []Package         `json:"packages"`
