@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/bakery-dev/bakery/internal/treehash"
 )
 
 // Module is a Puppetfile module pinned to a commit (git) or a content
@@ -81,7 +83,7 @@ func localModule(ctx context.Context, g git, tree, p string) (digest, dir string
 		return "", "", fmt.Errorf("reading module path: %w", err)
 	}
 	if fi.IsDir() {
-		digest, err = HashDir(p)
+		digest, err = treehash.Dir(p)
 		return digest, p, err
 	}
 	if digest, err = hashFile(p); err != nil {

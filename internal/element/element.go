@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/bakery-dev/bakery/internal/treehash"
 )
 
 // Element is one element directory, read and hashed.
@@ -22,7 +24,7 @@ type Element struct {
 	Dir      string
 	Deps     []string  // element-deps, in file order
 	Packages []Package // package-installs.yaml
-	Hash     string    // "sha256:…" over the element's files (see ContentHash)
+	Hash     string    // "sha256:…" over the element's files (see treehash.Dir)
 }
 
 // Errors of finding and ordering elements.
@@ -57,7 +59,7 @@ func Load(name, dir string) (Element, error) {
 	if e.Packages, err = ReadPackageInstalls(filepath.Join(dir, "package-installs.yaml")); err != nil {
 		return e, fmt.Errorf("element %s: %w", name, err)
 	}
-	if e.Hash, err = ContentHash(dir); err != nil {
+	if e.Hash, err = treehash.Dir(dir); err != nil {
 		return e, fmt.Errorf("element %s: %w", name, err)
 	}
 	return e, nil

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/bakery-dev/bakery/internal/treehash"
 )
 
 // makeElements writes elements under dir: name → files (path → content;
@@ -119,21 +121,21 @@ func TestContentHash(t *testing.T) {
 	files := map[string]map[string]string{"e": {"install.d/10-x": "#!/bin/sh\n", "README": "r"}}
 	makeElements(t, a, files)
 	makeElements(t, b, files)
-	ha, _ := ContentHash(filepath.Join(a, "e"))
-	hb, _ := ContentHash(filepath.Join(b, "e"))
+	ha, _ := treehash.Dir(filepath.Join(a, "e"))
+	hb, _ := treehash.Dir(filepath.Join(b, "e"))
 	if ha != hb || !strings.HasPrefix(ha, "sha256:") {
 		t.Fatalf("copies hash differently: %s %s", ha, hb)
 	}
 	if err := os.Chmod(filepath.Join(b, "e", "install.d/10-x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if hc, _ := ContentHash(filepath.Join(b, "e")); hc == ha {
+	if hc, _ := treehash.Dir(filepath.Join(b, "e")); hc == ha {
 		t.Error("mode change did not change the hash")
 	}
 	if err := os.WriteFile(filepath.Join(a, "e", "README"), []byte("s"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if hd, _ := ContentHash(filepath.Join(a, "e")); hd == ha {
+	if hd, _ := treehash.Dir(filepath.Join(a, "e")); hd == ha {
 		t.Error("content change did not change the hash")
 	}
 }

@@ -1,4 +1,6 @@
-package element
+// Package treehash digests directory trees by content: the same files give
+// the same digest wherever and whenever they were copied.
+package treehash
 
 import (
 	"crypto/sha256"
@@ -10,11 +12,11 @@ import (
 	"path/filepath"
 )
 
-// ContentHash is an element's digest: sha256 over every entry's relative
+// Dir is a directory's digest: sha256 over every entry's relative
 // path, kind (directory, file, executable file or symlink, as git records
 // them) and content (a symlink's target), in sorted order. Times and
 // owners do not count, so a copy of an element hashes the same.
-func ContentHash(dir string) (string, error) {
+func Dir(dir string) (string, error) {
 	h := sha256.New()
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
