@@ -13,7 +13,7 @@ DEBS := mmdebstrap debian-archive-keyring qemu-system-x86 qemu-utils ovmf seabio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 INTEGRATION_TIMEOUT ?= 40m
 
-.PHONY: all deps gomod build test test-short test-integration demo bench-build fuzz clean
+.PHONY: all deps gomod build test test-short test-integration demo bench-build bench-boot fuzz clean
 
 all: build
 
@@ -48,6 +48,12 @@ demo: deps build
 
 bench-build: deps build
 	$(GO) run ./bench/build
+
+# bench-boot: boot-to-SSH seconds (SeaBIOS, OVMF) and whole `bakery test`
+# wall time of the newest image in $(STATE) (built first if there is none);
+# writes bench/results/boot.json.
+bench-boot: deps build
+	$(GO) run ./bench/boot -state-dir $(STATE) -bakery $(BIN)
 
 fuzz: gomod
 	$(GO) test -run NONE -fuzz FuzzParse -fuzztime 30s ./internal/recipe/

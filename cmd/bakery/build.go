@@ -99,7 +99,7 @@ func bakeImage(ctx context.Context, g *globals, f buildFlags, r *recipe.Recipe) 
 		return err
 	}
 	if f.test {
-		return bootTest(ctx, g, res.Paths["qcow2"], testFlags{}, st)
+		return bootTest(ctx, g, res.Image.Name, testFlags{}, st) // by name: the verdict is recorded and the stored recipe tests run
 	}
 	return nil
 }

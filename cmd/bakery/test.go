@@ -180,7 +180,7 @@ func testOne(ctx context.Context, g *globals, st *stateHandles, t *testTarget, o
 	defer os.RemoveAll(work)
 	o.Image, o.Release, o.Tests = t.path, t.release(), t.scripts
 	o.WorkDir, o.ConsoleDir = work, filepath.Join(work, "consoles")
-	o.Logger, o.Progress = g.logger().With("image", t.label()), g.sink()
+	o.Logger, o.Progress = g.logger(), g.sink()
 	if many {
 		o.Progress = prefixSink{prefix: t.label() + " ", sink: o.Progress}
 	}
@@ -484,7 +484,8 @@ type resultFile struct {
 
 // keepResults writes the report and JUnit files, then keeps them with the
 // consoles: for a catalog image in the artifact store, recorded with the
-// QA verdict and linked to STATE/images/NAME/qa/; in --out/IMAGE/ if
+// QA verdict and linked to STATE/images/NAME/qa/ (the latest run's files
+// only); in --out/IMAGE/ if
 // given; for a file without --out, the consoles of failed boots go to
 // STATE/consoles. It returns where each file is kept.
 func keepResults(ctx context.Context, st *stateHandles, t *testTarget, rep boottest.Report, work, outDir string) (map[string]string, error) {
@@ -537,13 +538,15 @@ func writeResultFiles(rep boottest.Report, work string) ([]resultFile, error) {
 // verdict in the catalog.
 func recordResults(ctx context.Context, st *stateHandles, name string, rep boottest.Report, files []resultFile, kept map[string]string) error {
 	var arts []catalog.Artifact
+	qaDir := filepath.Join(st.dir, "images", name, "qa")
+	_ = os.RemoveAll(qaDir) // links to an earlier run's files
 	for _, f := range files {
 		a, err := storeFile(ctx, st, f)
 		if err != nil {
 			return err
 		}
 		arts = append(arts, a)
-		dst := filepath.Join(st.dir, "images", name, "qa", a.Filename)
+		dst := filepath.Join(qaDir, a.Filename)
 		if err := linkBlob(st, a.Digest, dst); err == nil {
 			kept[f.key] = dst
 		}

@@ -68,8 +68,19 @@ var guestChecks = []guestCheck{
 	{CheckRelease, checkRelease},
 }
 
+// commandGrace is how much longer than the check timeout a command may
+// take before its SSH session is closed (the guest's own timeout should
+// have ended it).
+const commandGrace = 30 * time.Second
+
 // sh runs cmd and turns a transport failure into a failing verdict.
 func sh(ctx context.Context, g guest, cmd string) (cmdResult, *verdict) {
+	return shWithin(ctx, g, cmd, DefaultCheckTimeout+commandGrace)
+}
+
+func shWithin(ctx context.Context, g guest, cmd string, limit time.Duration) (cmdResult, *verdict) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
 	res, err := g.run(ctx, cmd, nil)
 	if err != nil {
 		v := fail("%v", err)
@@ -83,7 +94,7 @@ func waitCmd(b *bootState, cmd string) string {
 }
 
 func checkSystemRunning(ctx context.Context, g guest, b *bootState) verdict {
-	res, v := sh(ctx, g, waitCmd(b, "systemctl is-system-running --wait"))
+	res, v := shWithin(ctx, g, waitCmd(b, "systemctl is-system-running --wait"), b.timeout+commandGrace)
 	if v != nil {
 		return *v
 	}
@@ -116,7 +127,7 @@ func failedUnits(out string) []string {
 }
 
 func checkCloudInit(ctx context.Context, g guest, b *bootState) verdict {
-	st, v := sh(ctx, g, waitCmd(b, "cloud-init status --wait --long"))
+	st, v := shWithin(ctx, g, waitCmd(b, "cloud-init status --wait --long"), b.timeout+commandGrace)
 	if v != nil {
 		return *v
 	}

@@ -71,7 +71,8 @@ func TestIdentitySeed(t *testing.T) {
 			LockPasswd bool     `yaml:"lock_passwd"`
 			Keys       []string `yaml:"ssh_authorized_keys"`
 		} `yaml:"users"`
-		SSHPwauth *bool `yaml:"ssh_pwauth"`
+		SSHPwauth *bool    `yaml:"ssh_pwauth"`
+		KeyTypes  []string `yaml:"ssh_genkeytypes"`
 	}
 	if err := yaml.Unmarshal(ud, &cfg); err != nil {
 		t.Fatal(err)
@@ -79,6 +80,9 @@ func TestIdentitySeed(t *testing.T) {
 	if cfg.Hostname != id.Hostname || len(cfg.Users) != 1 || cfg.Users[0].Name != QAUser || !cfg.Users[0].LockPasswd ||
 		cfg.Users[0].Sudo != "ALL=(ALL) NOPASSWD:ALL" || cfg.SSHPwauth == nil || *cfg.SSHPwauth || len(cfg.Users[0].Keys) != 1 {
 		t.Fatalf("user-data %+v", cfg)
+	}
+	if strings.Join(cfg.KeyTypes, ",") != "ed25519,ecdsa" {
+		t.Errorf("host key types %v", cfg.KeyTypes)
 	}
 	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(cfg.Users[0].Keys[0]))
 	if err != nil || !bytes.Equal(pub.Marshal(), id.Signer.PublicKey().Marshal()) || pub.Type() != ssh.KeyAlgoED25519 {

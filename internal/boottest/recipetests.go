@@ -49,7 +49,9 @@ func runRecipeTest(ctx context.Context, g guest, b *bootState, fw string, i int,
 		return fail("copying the script to %s: %v %s", dst, err, up.output())
 	}
 	cmd := fmt.Sprintf("cd %s && sudo -n env %s timeout %d %s 2>&1", GuestTestDir, recipeTestEnv(b, fw), int(b.timeout.Seconds()), dst)
-	res, err := g.run(ctx, cmd, nil)
+	runCtx, cancel := context.WithTimeout(ctx, b.timeout+commandGrace)
+	defer cancel()
+	res, err := g.run(runCtx, cmd, nil)
 	if err != nil {
 		return fail("running %s: %v", dst, err)
 	}

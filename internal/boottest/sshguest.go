@@ -43,14 +43,60 @@ type sshGuest struct {
 // exchange and authentication.
 const SSHHandshakeTimeout = 20 * time.Second
 
+// SSHBannerTimeout bounds the wait for the server's version line. QEMU's
+// user networking accepts connections to a forwarded port before anything
+// listens in the guest and then says nothing: without a banner soon the
+// attempt is given up, so that a server that starts is found quickly.
+const SSHBannerTimeout = 4 * time.Second
+
+// bannerConn is a connection whose first bytes, read ahead to see the
+// server's banner, are read again by the SSH client.
+type bannerConn struct {
+	net.Conn
+	head []byte
+}
+
+func (c *bannerConn) Read(p []byte) (int, error) {
+	if len(c.head) > 0 {
+		n := copy(p, c.head)
+		c.head = c.head[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// awaitBanner reads until the server's "SSH-" version line starts.
+func awaitBanner(conn net.Conn) (net.Conn, error) {
+	conn.SetReadDeadline(time.Now().Add(SSHBannerTimeout))
+	defer conn.SetReadDeadline(time.Time{})
+	var head []byte
+	buf := make([]byte, 256)
+	for !bytes.Contains(head, []byte("SSH-")) {
+		n, err := conn.Read(buf)
+		head = append(head, buf[:n]...)
+		if err != nil {
+			return nil, fmt.Errorf("no SSH banner: %w", err)
+		}
+		if len(head) > 8<<10 {
+			return nil, errors.New("no SSH banner in the first 8 KiB")
+		}
+	}
+	return &bannerConn{Conn: conn, head: head}, nil
+}
+
 // dialSSH connects to addr and logs in as id.User with id's key. The host
 // key is recorded, not verified: the machine made it at first boot and the
 // test compares it across boots.
 func dialSSH(ctx context.Context, addr string, id Identity) (*sshGuest, error) {
 	ctx, cancel := context.WithTimeout(ctx, SSHHandshakeTimeout)
 	defer cancel()
-	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	if err != nil {
+		return nil, err
+	}
+	conn, err := awaitBanner(raw)
+	if err != nil {
+		raw.Close()
 		return nil, err
 	}
 	deadline, _ := ctx.Deadline()

@@ -73,13 +73,16 @@ func Prepare(ctx context.Context, o Options) (Params, Plan, error) {
 	p := Params{
 		Recipe: r, Mirror: o.Mirror, SecurityMirror: o.SecurityMirror,
 		SourceDateEpoch: now.Unix(), Created: now, Started: now, Tools: tools,
-		Lock: o.Lock, InputsDir: o.InputsDir, KeyDir: o.KeyDir,
+		Lock: o.Lock, InputsDir: o.InputsDir, KeyDir: o.KeyDir, RecipeDir: o.RecipeDir,
 	}
 	if err := resolveInputs(ctx, o, &p); err != nil {
 		return Params{}, Plan{}, err
 	}
 	if err := applyLock(&p); err != nil {
 		return Params{}, Plan{}, err
+	}
+	for _, d := range ToolDrift(p) {
+		o.Logger.Warn("tool version differs from the lock; outputs may not match a build made with the locked tools", "tool", d)
 	}
 	named, err := imageVersion(r, p.Config) // version: config takes the tree's tag
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/bakery-dev/bakery/internal/element"
 	"github.com/bakery-dev/bakery/internal/lock"
@@ -49,6 +51,21 @@ func buildID(p Params) (string, error) {
 		return BuildID(p.Recipe, p.Identity, p.Tools), nil
 	}
 	return LockedBuildID(p.Lock, p.Recipe)
+}
+
+// ToolDrift lists the tools whose host version differs from the lock's:
+// the build still runs, but its outputs may differ from the locked ones.
+func ToolDrift(p Params) []string {
+	if p.Lock == nil {
+		return nil
+	}
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(p.Lock.Tools)) {
+		if host := p.Tools[name]; host != p.Lock.Tools[name] {
+			out = append(out, fmt.Sprintf("%s: lock has %q, host has %q", name, p.Lock.Tools[name], host))
+		}
+	}
+	return out
 }
 
 // LockedBuildID identifies a locked build: the salt, the canonical lock and

@@ -150,3 +150,14 @@ func TestBootstrapFromArchiveArgs(t *testing.T) {
 		t.Errorf("sources.list %q, want %q", data, want2)
 	}
 }
+
+func TestToolDrift(t *testing.T) {
+	p := lockedParams(t, "")
+	if d := ToolDrift(p); len(d) != 0 {
+		t.Errorf("drift %v", d)
+	}
+	p.Tools = map[string]string{"mmdebstrap": "mmdebstrap 1.5.0"}
+	if d := strings.Join(ToolDrift(p), ";"); d != `mmdebstrap: lock has "mmdebstrap 1.3.5", host has "mmdebstrap 1.5.0"` {
+		t.Errorf("drift %q", d)
+	}
+}

@@ -27,6 +27,7 @@ type Params struct {
 	Lock            *lock.Lock        // the recipe's lock; nil for an unlocked build
 	InputsDir       string            // the input archive (locked builds)
 	KeyDir          string            // the local repository's signing key (locked builds)
+	RecipeDir       string            // the recipe's directory: its tests' paths are relative to it
 }
 
 // Plan is the ordered list of stages of one build.
@@ -63,6 +64,9 @@ func NewPlan(p Params) Plan {
 	}
 	if has["qcow2"] {
 		stages = append(stages, QCOW2{Compression: r.QCOW2Compression, Filename: id.Name + ".qcow2"})
+	}
+	if len(r.Tests) > 0 {
+		stages = append(stages, RecipeTests{Names: r.Tests, Paths: r.TestPaths(p.RecipeDir)})
 	}
 	stages = append(stages, Manifest{
 		Identity: id, RecipeDigest: r.Digest(), Recipe: r.Canonical(), Tools: p.Tools,

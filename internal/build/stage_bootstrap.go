@@ -118,9 +118,15 @@ func (s Bootstrap) argsWith(target string, sources []string) []string {
 func (s Bootstrap) Run(ctx context.Context, ws *Workspace) error {
 	lines := progressWriter(ws.Progress, s.Name())
 	defer lines.Close()
-	repo := localRepo(ws, s.Release, s.Arch)
-	argv := s.argsWith(ws.Tree, s.installSources(repo.Dir, apt.SignerKeyring(s.KeyDir)))
-	_, err := ws.Runner.Run(ctx, runner.Cmd{Args: argv, Env: s.env(), Stderr: lines})
+	sources := s.Sources()
+	if s.FromArchive {
+		keyring, err := readableKeyring(ws, apt.SignerKeyring(s.KeyDir))
+		if err != nil {
+			return err
+		}
+		sources = s.installSources(localRepo(ws, s.Release, s.Arch).Dir, keyring)
+	}
+	_, err := ws.Runner.Run(ctx, runner.Cmd{Args: s.argsWith(ws.Tree, sources), Env: s.env(), Stderr: lines})
 	if err != nil {
 		return fmt.Errorf("bootstrapping %s/%s: %w", s.Release, s.Arch, err)
 	}
@@ -135,6 +141,30 @@ func (s Bootstrap) Run(ctx context.Context, ws *Workspace) error {
 	}
 	ws.Packages = pkgs
 	return nil
+}
+
+// readableKeyring copies the keyring to a fresh directory under the system
+// temporary directory, removed with the workspace: apt verifies signatures
+// as the unprivileged _apt user, who may not be able to reach the state
+// directory.
+func readableKeyring(ws *Workspace, keyring string) (string, error) {
+	data, err := os.ReadFile(keyring)
+	if err != nil {
+		return "", fmt.Errorf("reading repository keyring: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "bakery-keyring-")
+	if err != nil {
+		return "", fmt.Errorf("copying repository keyring: %w", err)
+	}
+	ws.OnUndo(func() error { return os.RemoveAll(dir) })
+	path := filepath.Join(dir, filepath.Base(keyring))
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return "", fmt.Errorf("copying repository keyring: %w", err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return "", fmt.Errorf("copying repository keyring: %w", err)
+	}
+	return path, nil
 }
 
 // writeImageSources replaces the local repository in the tree's
