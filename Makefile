@@ -43,7 +43,7 @@ test-integration: deps build
 test: deps build test-short test-integration
 
 demo: deps build
-	./$(BIN) --state-dir $(STATE) build examples/debian-cloud.yaml
+	./$(BIN) --state-dir $(STATE) build --test examples/debian-cloud.yaml
 	./$(BIN) --state-dir $(STATE) images
 
 bench-build: deps build
