@@ -14,6 +14,7 @@ import (
 	"github.com/bakery-dev/bakery/internal/artifact"
 	"github.com/bakery-dev/bakery/internal/catalog"
 	"github.com/bakery-dev/bakery/internal/hygiene"
+	"github.com/bakery-dev/bakery/internal/lock"
 	"github.com/bakery-dev/bakery/internal/runner"
 )
 
@@ -38,18 +39,32 @@ func TestIntegrationBuildDebianCloud(t *testing.T) {
 }
 
 // shared is the one real build of examples/debian-cloud.yaml that the
-// integration tests of this package share (a build takes minutes).
+// integration tests of this package share (a build takes minutes). It is a
+// locked build: a copy of the recipe is locked first, so the same build
+// also proves the lock → input archive → local repository path.
 var shared struct {
 	sync.Mutex
-	done  bool
-	b     builtImage
-	state string
-	err   string
+	done bool
+	img  sharedBuild
+	err  string
+}
+
+type sharedBuild struct {
+	b      builtImage
+	state  string // the state directory (catalog, artifacts, input archive)
+	recipe string // the locked copy of the recipe
+	lock   *lock.Lock
 }
 
 // sharedImage builds examples/debian-cloud.yaml once (qcow2, raw and rootfs
-// tarball) into a state directory removed by TestMain.
+// tarball) from a lock, into a state directory removed by TestMain.
 func sharedImage(t *testing.T) (builtImage, string) {
+	t.Helper()
+	s := sharedLocked(t)
+	return s.b, s.state
+}
+
+func sharedLocked(t *testing.T) sharedBuild {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: real mmdebstrap build")
@@ -61,31 +76,47 @@ func sharedImage(t *testing.T) (builtImage, string) {
 	defer shared.Unlock()
 	if !shared.done {
 		shared.done = true
-		shared.b, shared.state, shared.err = buildShared(t)
+		shared.img, shared.err = buildShared(t)
 	}
 	if shared.err != "" {
 		t.Fatal(shared.err)
 	}
-	return shared.b, shared.state
+	return shared.img
 }
 
-func buildShared(t *testing.T) (builtImage, string, string) {
-	state, err := os.MkdirTemp("/var/tmp", "bakery-test-state-")
+func buildShared(t *testing.T) (sharedBuild, string) {
+	var s sharedBuild
+	var err error
+	if s.state, err = os.MkdirTemp("/var/tmp", "bakery-test-state-"); err != nil {
+		return s, err.Error()
+	}
+	cleanups = append(cleanups, func() { os.RemoveAll(s.state) })
+	dir := filepath.Join(s.state, "recipe")
+	data, err := os.ReadFile("../../examples/debian-cloud.yaml")
+	if err == nil {
+		err = os.MkdirAll(dir, 0o755)
+	}
 	if err != nil {
-		return builtImage{}, "", err.Error()
+		return s, err.Error()
 	}
-	cleanups = append(cleanups, func() { os.RemoveAll(state) })
-	env := map[string]string{"BAKERY_OUTPUTS": "qcow2,raw,rootfs-tar"}
-	code, out, errOut := runCLI(t, env, "--state-dir", state, "--json", "build", "../../examples/debian-cloud.yaml")
+	s.recipe = writeFile(t, dir, "debian-cloud.yaml", string(data))
+	code, out, errOut := runCLI(t, nil, "--state-dir", s.state, "--json", "lock", s.recipe)
 	if code != 0 {
-		return builtImage{}, state, fmt.Sprintf("build exit %d\n%s\n%s", code, out, tail(errOut, 60))
+		return s, fmt.Sprintf("lock exit %d\n%s\n%s", code, out, tail(errOut, 40))
 	}
-	var b builtImage
-	if err := json.Unmarshal([]byte(out), &b); err != nil {
-		return builtImage{}, state, fmt.Sprintf("build --json output: %v\n%s", err, out)
+	if s.lock, err = lock.Load(lock.PathFor(s.recipe)); err != nil {
+		return s, err.Error()
 	}
-	t.Logf("built %s in %s", b.Image.Name, b.Image.BuildDuration)
-	return b, state, ""
+	env := map[string]string{"BAKERY_OUTPUTS": "qcow2,raw,rootfs-tar"}
+	code, out, errOut = runCLI(t, env, "--state-dir", s.state, "--json", "build", s.recipe)
+	if code != 0 {
+		return s, fmt.Sprintf("build exit %d\n%s\n%s", code, out, tail(errOut, 60))
+	}
+	if err := json.Unmarshal([]byte(out), &s.b); err != nil {
+		return s, fmt.Sprintf("build --json output: %v\n%s", err, out)
+	}
+	t.Logf("locked %d packages; built %s in %s", len(s.lock.Packages), s.b.Image.Name, s.b.Image.BuildDuration)
+	return s, ""
 }
 
 // cleanups run after all tests of the package.

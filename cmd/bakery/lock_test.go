@@ -31,6 +31,8 @@ func TestLockCLI(t *testing.T) {
 	}{
 		{"no recipe", []string{"lock"}, 2, "exactly one recipe"},
 		{"two flags fine, no recipe", []string{"lock", "--update", "--diff"}, 2, "exactly one recipe"},
+		{"two recipes", []string{"lock", good, "--diff", good}, 2, "got 2 arguments"},
+		{"bad flag after the recipe", []string{"lock", good, "--nope"}, 2, "flag provided but not defined"},
 		{"stale lock refused", []string{"--state-dir", state, "build", "--plan", good}, 2, "run 'bakery lock " + good},
 		{"stale lock names the difference", []string{"--state-dir", state, "build", "--plan", good}, 2, "packages: lock has [emacs], recipe has [vim]"},
 		{"broken lock", []string{"--state-dir", state, "build", "--plan", broken}, 2, "broken.lock"},

@@ -119,7 +119,7 @@ func checkReleaseFile(t *testing.T, tree string, b builtImage, treeCommit string
 		t.Fatal(err)
 	}
 	for _, want := range []string{`BAKERY_VERSION="0.1.0"`, `BAKERY_CONFIG_REF="0.1.0"`, `BAKERY_CONFIG_COMMIT="` + treeCommit + `"`,
-		`BAKERY_NAME="` + b.Image.Name + `"`, `BAKERY_BUILD_ID="` + b.Image.BuildID + `"`} {
+		`BAKERY_BUILD_ID="` + b.Image.BuildID + `"`} {
 		if !strings.Contains(string(data), want+"\n") {
 			t.Errorf("release file lacks %s:\n%s", want, data)
 		}

@@ -35,6 +35,9 @@ type Archive struct {
 
 // OpenArchive opens (creating) the archive rooted at dir.
 func OpenArchive(dir string, r runner.Runner, log *slog.Logger) (*Archive, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	st, err := fsstore.New(filepath.Join(dir, "debs"))
 	if err != nil {
 		return nil, fmt.Errorf("opening input archive: %w", err)

@@ -44,10 +44,10 @@ func ParseRelease(s string) Release {
 func (r Release) diff(got Release) string {
 	var out []string
 	for _, f := range []struct{ name, want, got string }{
-		{"name", r.Name, got.Name}, {"product", r.Product, got.Product},
+		{"product", r.Product, got.Product},
 		{"version", r.Version, got.Version}, {"build id", r.BuildID, got.BuildID},
 	} {
-		if f.want != f.got && (f.name != "name" || f.want != "") {
+		if f.want != f.got {
 			out = append(out, fmt.Sprintf("%s %q, want %q", f.name, f.got, f.want))
 		}
 	}

@@ -100,7 +100,7 @@ func TestBootstrapArgs(t *testing.T) {
 
 func TestRootfsTarArgs(t *testing.T) {
 	got := strings.Join(RootfsTar{SourceDateEpoch: 1700000000}.Args("/tree", "/o.tar.zst"), " ")
-	want := "tar --create --file /o.tar.zst --directory /tree --sort=name --numeric-owner --xattrs --xattrs-include=* --mtime=@1700000000 --clamp-mtime --one-file-system --use-compress-program=zstd -T0 -3 ."
+	want := "tar --create --file /o.tar.zst --directory /tree --sort=name --numeric-owner --xattrs --xattrs-include=* --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime --mtime=@1700000000 --clamp-mtime --one-file-system --use-compress-program=zstd -T0 -3 ."
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

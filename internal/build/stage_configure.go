@@ -24,12 +24,13 @@ type Identity struct {
 	ConfigCommit string // the commit it resolved to
 }
 
-// ReleaseFile renders /etc/bakery/release.
+// ReleaseFile renders /etc/bakery/release. It holds only what the build's
+// inputs determine (not the image's name or serial, which are unique per
+// build), so two builds of one lock give identical trees.
 func (id Identity) ReleaseFile() string {
 	var b strings.Builder
 	for _, kv := range [][2]string{
-		{"BAKERY_NAME", id.Name}, {"BAKERY_PRODUCT", id.Product}, {"BAKERY_VERSION", id.Version},
-		{"BAKERY_SERIAL", id.Serial}, {"BAKERY_BUILD_ID", id.BuildID},
+		{"BAKERY_PRODUCT", id.Product}, {"BAKERY_VERSION", id.Version}, {"BAKERY_BUILD_ID", id.BuildID},
 		{"BAKERY_DISTRO", id.Distro}, {"BAKERY_RELEASE", id.Release}, {"BAKERY_ARCH", id.Arch},
 	} {
 		fmt.Fprintf(&b, "%s=%q\n", kv[0], kv[1])

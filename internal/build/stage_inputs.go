@@ -80,25 +80,18 @@ func (s Inputs) ensure(ctx context.Context, ws *Workspace, archive *apt.Archive)
 }
 
 // urls lists where a package may be fetched: this build's mirror for its
-// suite first, then the archive the lock was resolved from.
+// suite (the recipe's, BAKERY_MIRROR or the host's). The archive the lock
+// was resolved from is not tried behind the user's back: pointing the
+// mirror elsewhere must really keep the build away from it.
 func (s Inputs) urls(p lock.Package) []string {
 	mirror := s.Mirror
 	if strings.HasSuffix(p.Suite, "-security") {
 		mirror = s.SecurityMirror
 	}
-	var out []string
-	for _, base := range []string{mirror, lockURI(s.Lock, p.Suite)} {
-		u := strings.TrimRight(base, "/") + "/" + p.Filename
-		if base != "" && (len(out) == 0 || out[0] != u) {
-			out = append(out, u)
-		}
+	if mirror == "" {
+		return nil
 	}
-	return out
-}
-
-func lockURI(l *lock.Lock, suite string) string {
-	s, _ := l.Suite(suite)
-	return s.URI
+	return []string{strings.TrimRight(mirror, "/") + "/" + p.Filename}
 }
 
 func (s Inputs) repo(ctx context.Context, ws *Workspace, archive *apt.Archive) (apt.Repo, error) {

@@ -26,6 +26,8 @@ func (s RootfsTar) Args(tree, out string) []string {
 	return []string{
 		"tar", "--create", "--file", out, "--directory", tree,
 		"--sort=name", "--numeric-owner", "--xattrs", "--xattrs-include=*",
+		// pax headers would otherwise record each file's atime and ctime
+		"--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime",
 		"--mtime=@" + strconv.FormatInt(s.SourceDateEpoch, 10), "--clamp-mtime",
 		"--one-file-system", "--use-compress-program=zstd -T0 -3", ".",
 	}

@@ -39,6 +39,9 @@ func Resolve(ctx context.Context, o Options) (*Lock, error) {
 	if o.Keyring == "" {
 		o.Keyring = apt.DebianKeyring
 	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 	if o.WorkDir != "" {
 		if err := os.MkdirAll(o.WorkDir, 0o755); err != nil {
 			return nil, fmt.Errorf("creating apt root: %w", err)
@@ -61,8 +64,8 @@ type resolver struct {
 }
 
 type indexEntry struct {
-	pkg   Package
-	stanz apt.Paragraph // kept only for the essential set (status file)
+	pkg    Package
+	stanza apt.Paragraph // kept only for the essential set (status file)
 }
 
 func suitesFor(o Options) []Suite {
@@ -106,8 +109,11 @@ func (r *resolver) run(ctx context.Context) (*Lock, error) {
 		return nil, err
 	}
 	l, err := r.lock(append(essential, rest...))
+	if err != nil {
+		return nil, err
+	}
 	r.o.Logger.Debug("resolved lock", "packages", len(l.Packages), "elapsed", time.Since(start).Round(time.Millisecond))
-	return l, err
+	return l, nil
 }
 
 func (r *resolver) includes() []string {
@@ -196,7 +202,7 @@ func (r *resolver) readIndex(file, suite string, want map[string]bool) error {
 		e := indexEntry{pkg: Package{Name: p.Name, Version: p.Version, Architecture: p.Architecture,
 			SHA256: p.SHA256, Size: p.Size, Filename: p.Filename, Suite: suite}}
 		if want[k] {
-			e.stanz = p.Paragraph
+			e.stanza = p.Paragraph
 		}
 		r.index[k] = e
 		return nil
@@ -211,7 +217,7 @@ func (r *resolver) stanzas(pkgs []installed) []apt.Paragraph {
 	out := make([]apt.Paragraph, 0, len(pkgs))
 	for _, p := range pkgs {
 		if e, ok := r.index[p.key()]; ok {
-			out = append(out, e.stanz)
+			out = append(out, e.stanza)
 		}
 	}
 	return out
