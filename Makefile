@@ -55,8 +55,17 @@ bench-build: deps build
 bench-boot: deps build
 	$(GO) run ./bench/boot -state-dir $(STATE) -bakery $(BIN)
 
+# fuzz runs every fuzz target for FUZZTIME each (parsers of outside input).
+FUZZTIME ?= 15s
+FUZZ_TARGETS := internal/recipe:FuzzParse internal/apt:FuzzParseParagraphs internal/apt:FuzzParsePackages \
+	internal/apt:FuzzParseRelease internal/apt:FuzzParseSourceLine internal/apt:FuzzCompareVersions \
+	internal/lock:FuzzDecode internal/manifest:FuzzParseDpkgStatus internal/configtree:FuzzParsePuppetfile \
+	internal/element:FuzzParsePackageInstalls internal/boottest:FuzzReadGPT internal/boottest:FuzzSeedISO \
+	internal/boottest:FuzzParsers internal/artifact:FuzzValidateDigest internal/hygiene:FuzzFindToken \
+	internal/qemu:FuzzTailLines internal/qemu:FuzzBootFailure internal/disk:FuzzCompareVersions
 fuzz: gomod
-	$(GO) test -run NONE -fuzz FuzzParse -fuzztime 30s ./internal/recipe/
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t#*:}; \
+		echo "fuzz $$pkg $$fn"; $(GO) test -run NONE -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg/; done
 
 clean:
 	rm -rf bin .state .state-test.log
