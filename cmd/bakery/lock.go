@@ -93,7 +93,7 @@ func lockRecipe(ctx context.Context, g *globals, f lockFlags, file string, r *re
 		return err
 	}
 	inputs := build.LockInputs(p)
-	if old != nil && !f.update && !f.diff && old.CheckInputs(inputs) == nil {
+	if old != nil && !f.update && !f.diff && build.CheckLock(p, old) == nil {
 		return printLock(g, old, r, lockReport{Path: path, UpToDate: true})
 	}
 	start := time.Now()
@@ -103,6 +103,9 @@ func lockRecipe(ctx context.Context, g *globals, f lockFlags, file string, r *re
 	})
 	if err != nil {
 		return fmt.Errorf("locking %s: %w", file, err)
+	}
+	if err := build.PinConfig(p, l); err != nil {
+		return err
 	}
 	rep := lockReport{Path: path, ElapsedMS: time.Since(start).Milliseconds()}
 	if old != nil || f.diff {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/bakery-dev/bakery/internal/element"
 	"github.com/bakery-dev/bakery/internal/lock"
@@ -34,7 +35,7 @@ func applyLock(p *Params) error {
 	if p.Lock == nil {
 		return nil
 	}
-	if err := p.Lock.CheckInputs(LockInputs(*p)); err != nil {
+	if err := CheckLock(*p, p.Lock); err != nil {
 		return err
 	}
 	epoch, err := p.Lock.SourceDateEpoch()
@@ -113,3 +114,71 @@ func lockedSources(p Params) (mirror, security string) {
 	}
 	return mirror, security
 }
+
+// CheckLock reports, as an error wrapping lock.ErrStale, whether the lock
+// no longer matches the recipe: its package inputs, or the config tree and
+// elements as they resolve now (a moved tag, a changed element).
+func CheckLock(p Params, l *lock.Lock) error {
+	if err := l.CheckInputs(LockInputs(p)); err != nil {
+		return err
+	}
+	config, elements, err := pinned(p)
+	if err != nil {
+		return err
+	}
+	var diffs []string
+	if !sameJSON(l.Config, config) {
+		diffs = append(diffs, fmt.Sprintf("config tree: lock pins %s, the recipe now resolves to %s", compactJSON(l.Config), compactJSON(config)))
+	}
+	if !sameJSON(l.Elements, elements) {
+		diffs = append(diffs, fmt.Sprintf("elements: lock pins %s, the recipe now resolves to %s", compactJSON(l.Elements), compactJSON(elements)))
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("%w (%s)", lock.ErrStale, strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+// PinConfig records the resolved config tree (commit of the tree and of
+// each Puppetfile module) and elements (content digests) in the lock.
+func PinConfig(p Params, l *lock.Lock) error {
+	config, elements, err := pinned(p)
+	if err != nil {
+		return err
+	}
+	l.Config, l.Elements = config, elements
+	return nil
+}
+
+// pinned renders the config tree's and elements' lock records; "{}" when a
+// recipe has none.
+func pinned(p Params) (config, elements json.RawMessage, err error) {
+	config, elements = json.RawMessage("{}"), json.RawMessage("{}")
+	if p.Config != nil {
+		if config, err = json.Marshal(p.Config.Lock()); err != nil {
+			return nil, nil, fmt.Errorf("encoding the config tree's lock: %w", err)
+		}
+	}
+	if len(p.Elements) > 0 {
+		if elements, err = json.Marshal(element.Lock(p.Elements)); err != nil {
+			return nil, nil, fmt.Errorf("encoding the elements' lock: %w", err)
+		}
+	}
+	return config, elements, nil
+}
+
+// compactJSON renders a lock record with sorted keys and no spaces, as
+// the lock's canonical encoding may reorder what json.Marshal wrote.
+func compactJSON(raw json.RawMessage) string {
+	var v any
+	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
+		return "{}"
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return "{}"
+	}
+	return string(out)
+}
+
+func sameJSON(a, b json.RawMessage) bool { return compactJSON(a) == compactJSON(b) }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bakery-dev/bakery/internal/configtree"
+	"github.com/bakery-dev/bakery/internal/element"
 	"github.com/bakery-dev/bakery/internal/lock"
 	"github.com/bakery-dev/bakery/internal/recipe"
 )
@@ -162,5 +164,52 @@ func TestToolDrift(t *testing.T) {
 	p.Tools = map[string]string{"mmdebstrap": "mmdebstrap 1.5.0"}
 	if d := strings.Join(ToolDrift(p), ";"); d != `mmdebstrap: lock has "mmdebstrap 1.3.5", host has "mmdebstrap 1.5.0"` {
 		t.Errorf("drift %q", d)
+	}
+}
+
+func TestPinConfigAndCheckLock(t *testing.T) {
+	r, err := recipe.Parse("r.yaml", []byte("name: x\nversion: 1.0.0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Params{Recipe: r,
+		Config:   &configtree.Tree{Repo: "/srv/tree.git", Ref: "0.1.0", Commit: "abc123", Tag: "0.1.0"},
+		Elements: []element.Element{{Name: "motd", Hash: "sha256:11"}},
+	}
+	l := &lock.Lock{Inputs: LockInputs(p)}
+	if err := PinConfig(p, l); err != nil {
+		t.Fatal(err)
+	}
+	data, err := l.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := lock.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckLock(p, back); err != nil {
+		t.Fatalf("a fresh lock is stale: %v\n%s", err, data)
+	}
+	moved := p
+	moved.Config = &configtree.Tree{Repo: "/srv/tree.git", Ref: "0.1.0", Commit: "def456", Tag: "0.1.0"}
+	if err := CheckLock(moved, back); !errors.Is(err, lock.ErrStale) || !strings.Contains(err.Error(), "def456") {
+		t.Errorf("a moved tag: %v", err)
+	}
+	changed := p
+	changed.Elements = []element.Element{{Name: "motd", Hash: "sha256:22"}}
+	if err := CheckLock(changed, back); !errors.Is(err, lock.ErrStale) || !strings.Contains(err.Error(), "elements") {
+		t.Errorf("a changed element: %v", err)
+	}
+	plain := Params{Recipe: r}
+	data, err = (&lock.Lock{Inputs: LockInputs(plain)}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err = lock.Decode(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckLock(plain, back); err != nil {
+		t.Errorf("a lock without config or elements: %v", err)
 	}
 }
