@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/bakery-dev/bakery/internal/apt"
 )
 
 // ErrNoKernel is returned when the tree's /boot holds no kernel with a
@@ -27,7 +29,7 @@ func FindKernel(tree string) (string, error) {
 		if _, err := os.Stat(filepath.Join(tree, "boot", "initrd.img-"+v)); err != nil {
 			continue
 		}
-		if best == "" || compareVersions(v, best) > 0 {
+		if best == "" || apt.CompareVersions(v, best) > 0 {
 			best = v
 		}
 	}
@@ -36,42 +38,6 @@ func FindKernel(tree string) (string, error) {
 	}
 	return best, nil
 }
-
-// compareVersions compares kernel versions such as 6.1.0-18-cloud-amd64,
-// numeric runs by value and everything else byte by byte.
-func compareVersions(a, b string) int {
-	for a != "" && b != "" {
-		na, ra := leadingRun(a)
-		nb, rb := leadingRun(b)
-		if c := compareRuns(na, nb); c != 0 {
-			return c
-		}
-		a, b = ra, rb
-	}
-	return strings.Compare(a, b)
-}
-
-// leadingRun splits s after its leading run of digits or of non-digits.
-func leadingRun(s string) (run, rest string) {
-	digit := isDigit(s[0])
-	i := 1
-	for i < len(s) && isDigit(s[i]) == digit {
-		i++
-	}
-	return s[:i], s[i:]
-}
-
-func compareRuns(a, b string) int {
-	if isDigit(a[0]) && isDigit(b[0]) {
-		a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
-		if len(a) != len(b) {
-			return len(a) - len(b)
-		}
-	}
-	return strings.Compare(a, b)
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // PrepareTree writes what the disk needs into the root tree: grub.cfg for
 // kernel kver, fstab, the ESP mount point and GRUB's module directories
