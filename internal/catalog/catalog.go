@@ -2,7 +2,9 @@
 // (product, version, serial), how it was built (recipe, build ID, tool
 // versions), what it contains (packages), what it produced (artifacts in the
 // artifact store), how its hygiene checks went and the verdicts of its boot
-// tests (QA results).
+// tests (QA results), and its release state: channel heads and their
+// history, revocations, security releases and the audit log of every
+// release action.
 //
 // The Reader and Writer interfaces document their errors; every backend
 // (catalog/sqlite by default) must pass the catalogtest conformance suite.
@@ -125,6 +127,8 @@ type Writer interface {
 type Catalog interface {
 	Reader
 	Writer
+	ReleaseReader
+	ReleaseWriter
 	Close() error
 }
 

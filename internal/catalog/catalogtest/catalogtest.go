@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"ConcurrentAddDistinct", testConcurrentAddDistinct},
 	}
 	tests = append(tests, qaTests...)
+	tests = append(tests, releaseTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := open(t)

@@ -169,7 +169,12 @@ func loadChildren(ctx context.Context, tx *sql.Tx, id int64, img *catalog.Image)
 
 // queryAll runs q with the image id and scans each row with scan.
 func queryAll[T any](ctx context.Context, tx *sql.Tx, q string, id int64, scan func(*sql.Rows) (T, error)) ([]T, error) {
-	rows, err := tx.QueryContext(ctx, q, id)
+	return queryEach(ctx, tx, q, scan, id)
+}
+
+// queryEach runs q with args and scans each row with scan.
+func queryEach[T any](ctx context.Context, tx *sql.Tx, q string, scan func(*sql.Rows) (T, error), args ...any) ([]T, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
