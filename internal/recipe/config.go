@@ -302,7 +302,10 @@ func checkRecipeVersion(r *Recipe) []*Error {
 		return []*Error{problem(`"config" takes the version from the config tree's tag, but there is no config section`,
 			"add `config: {repo: ..., ref: ...}` or give a version such as 0.1.0")}
 	}
-	return errorList(checkVersion(r.Version))
+	if e := checkVersion(r.Version); e != nil {
+		return []*Error{e}
+	}
+	return checkVersionInScheme(r)
 }
 
 func checkElements(names []string) []*Error {

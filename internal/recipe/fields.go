@@ -56,6 +56,9 @@ var fields = []field{
 	listField("tests", func(r *Recipe) *[]string { return &r.Tests }, "test script paths", eachOf(checkTestPath)),
 	listField("elements", func(r *Recipe) *[]string { return &r.Elements }, "element names", checkElements),
 	{"config", decodeConfig, checkConfig},
+	stringField("version_scheme", func(r *Recipe) *string { return &r.VersionScheme }, checkScheme),
+	{"channels", decodeChannels, checkChannels},
+	{"support", decodeSupport, checkSupport},
 }
 
 // withCheck replaces a field's check with one that sees the whole recipe.

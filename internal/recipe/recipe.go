@@ -63,6 +63,12 @@ type Recipe struct {
 	Tests            []string `yaml:"tests,omitempty" json:"tests"`                 // relative to the recipe file
 	Elements         []string `yaml:"elements,omitempty" json:"elements,omitempty"` // diskimage-builder elements, in order
 	Config           *Config  `yaml:"config,omitempty" json:"config,omitempty"`     // the Puppet tree; nil for none
+
+	// Release policy; empty means the defaults (see Scheme, ChannelOrder,
+	// SupportPolicy), left out of the canonical form.
+	VersionScheme string    `yaml:"version_scheme,omitempty" json:"version_scheme,omitempty"`
+	Channels      []Channel `yaml:"channels,omitempty" json:"channels,omitempty"`
+	Support       *Support  `yaml:"support,omitempty" json:"support,omitempty"`
 }
 
 // Load reads a recipe file and parses it. A file that cannot be read is
