@@ -40,15 +40,30 @@ func (g *globals) flagSet(name, usage string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses a command's flags; a bad flag is a usage error (exit 2).
+// parse parses a command's flags, before or after its arguments
+// ("promote P V --to stable"); everything after "--" is an argument. A bad
+// flag is a usage error (exit 2).
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageError{err.Error()}
 		}
-		return usageError{err.Error()}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
-	return nil
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 func isUsage(err error) bool {
