@@ -10,6 +10,7 @@ import (
 
 	"github.com/bakery-dev/bakery/internal/build"
 	"github.com/bakery-dev/bakery/internal/catalog"
+	"github.com/bakery-dev/bakery/internal/release"
 )
 
 func runImages(ctx context.Context, g *globals, args []string) error {
@@ -37,17 +38,37 @@ func runImages(ctx context.Context, g *globals, args []string) error {
 		}
 		return printJSON(g, imgs)
 	}
+	states := releaseStates{}
 	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPRODUCT\tVERSION\tSERIAL\tCREATED\tHYGIENE\tQA\tQCOW2")
+	fmt.Fprintln(tw, "NAME\tPRODUCT\tVERSION\tSERIAL\tCREATED\tHYGIENE\tQA\tRELEASE\tQCOW2")
 	for _, img := range imgs {
 		qa, err := latestQA(ctx, st, img.Name)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", img.Name, img.Product, img.Version, img.Serial,
-			img.CreatedAt.Format("2006-01-02 15:04"), hygieneSummary(img.Hygiene), qaSummary(qa), qcow2Size(img))
+		rs, err := states.status(ctx, st, img)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", img.Name, img.Product, img.Version, img.Serial,
+			img.CreatedAt.Format("2006-01-02 15:04"), hygieneSummary(img.Hygiene), qaSummary(qa), rs.Summary(), qcow2Size(img))
 	}
 	return tw.Flush()
+}
+
+// releaseStates loads each product's release state once.
+type releaseStates map[string]release.State
+
+func (r releaseStates) status(ctx context.Context, st *stateHandles, img catalog.Image) (release.ImageStatus, error) {
+	s, ok := r[img.Product]
+	if !ok {
+		var err error
+		if s, err = release.Load(ctx, st.catalog, img.Product); err != nil {
+			return release.ImageStatus{}, err
+		}
+		r[img.Product] = s
+	}
+	return s.Status(img, time.Now()), nil
 }
 
 // latestQA is the image's latest QA verdict, or nil when it was never
@@ -121,12 +142,47 @@ func runShow(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
+	rs, err := releaseStates{}.status(ctx, st, img)
+	if err != nil {
+		return err
+	}
 	if g.json {
-		return printJSON(g, map[string]any{"image": img, "paths": paths, "qa": qa})
+		return printJSON(g, map[string]any{"image": img, "paths": paths, "qa": qa, "release": rs})
 	}
 	printImage(g, img, paths, packages)
+	printRelease(g, rs)
 	printQA(g, qa)
 	return nil
+}
+
+// printRelease prints the channels the image leads, its marks and its
+// line's support.
+func printRelease(g *globals, rs release.ImageStatus) {
+	w := g.stdout
+	fmt.Fprintf(w, "\nrelease:   channels %s", orDash(strings.Join(rs.Channels, ", ")))
+	if rs.Line != "" {
+		fmt.Fprintf(w, "; line %s %s", rs.Line, rs.LineStatus)
+		if !rs.EndOfLife.IsZero() {
+			fmt.Fprintf(w, ", end of life %s", rs.EndOfLife.Format("2006-01-02"))
+		}
+	}
+	fmt.Fprintln(w)
+	m := rs.Marks
+	if m.Revoked {
+		fmt.Fprintf(w, "           REVOKED %s: %s\n", m.RevokedAt.Format("2006-01-02 15:04"), m.RevokedReason)
+	}
+	if m.Security {
+		fmt.Fprintf(w, "           security release (%s): %s\n", m.Severity, strings.Join(m.Advisories, ", "))
+	}
+	if m.HotfixFor != "" {
+		fmt.Fprintf(w, "           Hotfix-For: %s\n", m.HotfixFor)
+	}
+	if rs.SupersededBy != "" {
+		fmt.Fprintf(w, "           SUPERSEDED by security release %s: upgrade\n", rs.SupersededBy)
+	}
+	if rs.SchemeInvalid != "" {
+		fmt.Fprintf(w, "           version outside the product's scheme: %s\n", rs.SchemeInvalid)
+	}
 }
 
 // printQA prints the latest verdict and each of its checks.
@@ -187,11 +243,3 @@ func printImage(g *globals, img catalog.Image, paths map[string]string, packages
 		tw.Flush()
 	}
 }
-
-func runVersion(_ context.Context, g *globals, args []string) error {
-	fmt.Fprintf(g.stdout, "bakery %s (build format %s)\n", version, build.FormatSalt)
-	return nil
-}
-
-// version is set at link time (-ldflags "-X main.version=...").
-var version = "dev"

@@ -36,7 +36,15 @@ func commands() []command {
 		{"images", "list the images in the catalog", runImages},
 		{"show", "show one image: artifacts, packages, hygiene report", runShow},
 		{"services", "show a recipe's service matrix: Puppetfile modules and the front-ends using them", runServices},
-		{"version", "print bakery's version", runVersion},
+		{"promote", "move a version one channel further, through the gates (QA, soak, no downgrade)", runPromote},
+		{"revoke", "revoke a version everywhere; channels pointing at it move back", runRevoke},
+		{"unrevoke", "undo a revocation", runUnrevoke},
+		{"security-release", "mark a version as a security release (advisories, severity)", runSecurityRelease},
+		{"support", "show a product's release lines with end of life and status", runSupport},
+		{"upgrade-path", "show the allowed upgrade hops between two versions", runUpgradePath},
+		{"pins", "write the pinned versions of products on a channel, for deployers", runPins},
+		{"log", "show the audit log of release actions", runLog},
+		{"version", "print bakery's version; 'version compare' and 'version next' apply version schemes", runVersion},
 	}
 }
 
@@ -90,10 +98,13 @@ func exitCode(err error, stderr io.Writer) int {
 func printUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "bakery builds, tests and records golden OS images.\n\nUsage:\n  bakery [global flags] COMMAND [flags] [args]\n\nCommands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-17s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nGlobal flags:\n")
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fmt.Fprintf(w, "\nRun 'bakery COMMAND --help' for a command's flags.\n")
 }
+
+// version is set at link time (-ldflags "-X main.version=...").
+var version = "dev"
