@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -29,10 +28,10 @@ func runLock(ctx context.Context, g *globals, args []string) error {
 	fs.BoolVar(&f.diff, "diff", false, "resolve again and print what would change (the image changelog) without writing")
 	fs.StringVar(&f.build.aptDir, "apt-config", "/etc/apt", "host apt configuration to take the default mirror from")
 	fs.StringVar(&f.build.elements, "elements-path", "", "colon-separated element directories searched first (env ELEMENTS_PATH)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
+	pos := fs.Args()
 	if len(pos) != 1 {
 		return usagef("lock needs exactly one recipe file (got %d arguments)", len(pos))
 	}
@@ -43,22 +42,6 @@ func runLock(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	return lockRecipe(ctx, g, f, file, r)
-}
-
-// parseInterspersed parses flags wherever they are (bakery lock RECIPE
-// --diff as well as bakery lock --diff RECIPE) and returns the arguments.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parse(fs, args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
 
 // lockReport is what bakery lock prints with --json.
