@@ -132,8 +132,8 @@ type ReleaseWriter interface {
 	// recorded (with its ID). It returns ErrInvalid for a change that fails
 	// Validate or names an image that is not product's, ErrNotFound for an
 	// image not in the catalog, and an error wrapping ErrConflict that names
-	// the current head when a move's From is no longer the head: of many
+	// the current head when a move's From is no longer the head (of many
 	// concurrent changes moving one channel from the same head, exactly one
-	// wins.
+	// wins) or when a move points a channel at a revoked image.
 	ApplyChange(ctx context.Context, c Change) (Event, error)
 }

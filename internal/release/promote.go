@@ -15,7 +15,8 @@ import (
 //
 // Gates, in order: the image's latest boot test passed (qa); it is not
 // revoked (revoked); it is not already the head; for a line channel, it is
-// on that line (line); the previous channel in the order held it
+// a stable version on that line (line) and the line reached stable before
+// (ErrUnknown otherwise); the previous channel in the order held it
 // (previous-channel) for to's soak time (soak); it is not older than to's
 // head (no-downgrade). With req.Force and a reason, the previous-channel,
 // soak and no-downgrade gates are overridden and named in the event.

@@ -22,6 +22,7 @@ var releaseTests = []struct {
 	{"ReleaseConflictWritesNothing", testReleaseConflictWritesNothing},
 	{"ReleaseBadImages", testReleaseBadImages},
 	{"ReleaseMarksReplaced", testReleaseMarksReplaced},
+	{"ReleaseNeverPointsAtRevoked", testReleaseNeverPointsAtRevoked},
 	{"ReleaseConcurrentPromotions", testReleaseConcurrentPromotions},
 }
 
@@ -251,5 +252,24 @@ func testReleaseConcurrentPromotions(t *testing.T, c catalog.Catalog) {
 	}
 	if heads, _ := c.ChannelHeads(ctx, imgs[0].Product); heads[0].Image != head {
 		t.Errorf("head %s, want the last winner %s", heads[0].Image, head)
+	}
+}
+
+// testReleaseNeverPointsAtRevoked: a promotion planned before a revocation
+// landed must not apply after it.
+func testReleaseNeverPointsAtRevoked(t *testing.T, c catalog.Catalog) {
+	ctx := context.Background()
+	a := Sample(1)
+	add(t, c, a)
+	apply(t, c, catalog.Change{
+		Event: catalog.Event{Product: a.Product, Action: catalog.ActionRevoke, Image: a.Name, Actor: "tester", At: base},
+		Marks: []catalog.Mark{{Image: a.Name, Marks: catalog.Marks{Revoked: true, RevokedReason: "broken"}}},
+	})
+	_, err := c.ApplyChange(ctx, promotion(a, "stable", "", base.Add(time.Minute)))
+	if !errors.Is(err, catalog.ErrConflict) || !strings.Contains(err.Error(), "revoked") {
+		t.Fatalf("promoting a revoked image: err = %v, want ErrConflict naming the revocation", err)
+	}
+	if heads, _ := c.ChannelHeads(ctx, a.Product); len(heads) != 0 {
+		t.Errorf("heads %+v after a refused promotion", heads)
 	}
 }

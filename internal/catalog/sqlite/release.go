@@ -147,6 +147,9 @@ func (d *DB) applyChange(ctx context.Context, c catalog.Change) (catalog.Event, 
 	if err := checkHeads(ctx, tx, c.Event.Product, c.Moves); err != nil {
 		return catalog.Event{}, err
 	}
+	if err := checkNotRevoked(ctx, tx, c); err != nil {
+		return catalog.Event{}, err
+	}
 	e := c.Event
 	e.Moves, e.Marks = c.Moves, c.Marks
 	if e.ID, err = insertEvent(ctx, tx, e); err != nil {
@@ -201,6 +204,41 @@ func checkImages(ctx context.Context, tx *sql.Tx, c catalog.Change) error {
 			return err
 		case product != c.Event.Product:
 			return fmt.Errorf("%w: image %s belongs to product %s, not %s", catalog.ErrInvalid, name, product, c.Event.Product)
+		}
+	}
+	return nil
+}
+
+// checkNotRevoked refuses to point a channel at a revoked image, whatever
+// the marks were when the change was planned (a revocation may have won the
+// race); the change's own marks count.
+func checkNotRevoked(ctx context.Context, tx *sql.Tx, c catalog.Change) error {
+	own := map[string]bool{}
+	for _, m := range c.Marks {
+		own[m.Image] = m.Marks.Revoked
+	}
+	for _, m := range c.Moves {
+		if m.To == "" {
+			continue
+		}
+		revoked, planned := own[m.To]
+		if !planned {
+			var raw string
+			err := tx.QueryRowContext(ctx, `SELECT m.marks FROM image_marks m JOIN images i ON i.id = m.image_id
+				WHERE i.name = ?`, m.To).Scan(&raw)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			var marks catalog.Marks
+			if raw != "" {
+				if err := json.Unmarshal([]byte(raw), &marks); err != nil {
+					return err
+				}
+			}
+			revoked = marks.Revoked
+		}
+		if revoked {
+			return fmt.Errorf("channel %s cannot point at %s: it is revoked: %w", m.Channel, m.To, catalog.ErrConflict)
 		}
 	}
 	return nil
