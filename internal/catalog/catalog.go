@@ -4,7 +4,7 @@
 // artifact store), how its hygiene checks went and the verdicts of its boot
 // tests (QA results), and its release state: channel heads and their
 // history, revocations, security releases and the audit log of every
-// release action.
+// release action; and the webhooks with their outbox of deliveries.
 //
 // The Reader and Writer interfaces document their errors; every backend
 // (catalog/sqlite by default) must pass the catalogtest conformance suite.
@@ -129,6 +129,7 @@ type Catalog interface {
 	Writer
 	ReleaseReader
 	ReleaseWriter
+	Outbox
 	Close() error
 }
 
