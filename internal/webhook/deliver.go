@@ -145,12 +145,12 @@ func (d *Deliverer) Run(ctx context.Context) error {
 func (d *Deliverer) DeliverPending(ctx context.Context) (Stats, error) {
 	var total Stats
 	for ctx.Err() == nil {
-		secrets, err := d.secrets(ctx)
-		if err != nil {
-			return total, err
-		}
 		batch, err := d.store.ClaimDeliveries(ctx, d.opt.Now(), d.opt.Lease, d.opt.Batch)
 		if err != nil || len(batch) == 0 {
+			return total, err
+		}
+		secrets, err := d.secrets(ctx) // after the claim: it holds every claimed delivery's webhook
+		if err != nil {
 			return total, err
 		}
 		s, err := d.sendAll(ctx, batch, secrets)
@@ -182,8 +182,12 @@ func (d *Deliverer) sendAll(ctx context.Context, batch []catalog.Delivery, secre
 		errs  []error
 	)
 	for _, dl := range batch {
+		secret, ok := secrets[dl.Webhook]
+		if !ok { // removed since the claim, and its deliveries with it
+			continue
+		}
 		wg.Go(func() {
-			s, err := d.deliver(ctx, dl, secrets[dl.Webhook])
+			s, err := d.deliver(ctx, dl, secret)
 			mu.Lock()
 			defer mu.Unlock()
 			stats.add(s)
