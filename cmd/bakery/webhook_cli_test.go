@@ -76,6 +76,11 @@ func TestWebhookCommands(t *testing.T) {
 		t.Errorf("receiver got %d bodies; signature valid: %v", len(bodies), len(bodies) == 1 && webhook.Verify(added.Secret, bodies[0], sigs[0]))
 	}
 	mu.Unlock()
+	if out := run(0, "feed", "debian-cloud", "--base-url", "https://images.example.org"); !strings.Contains(out, "debian-cloud 1.0.0 promoted to devel") || !strings.Contains(out, "<id>https://images.example.org/feeds/debian-cloud/releases.atom</id>") {
+		t.Errorf("bakery feed:\n%s", out)
+	}
+	run(2, "feed", "no-such-product")
+	run(2, "feed", "--base-url", "nope")
 	run(0, "webhook", "rm", "1")
 	if out := run(0, "--json", "webhook", "deliveries"); strings.TrimSpace(out) != "[]" {
 		t.Errorf("deliveries after removing the webhook: %s", out)
