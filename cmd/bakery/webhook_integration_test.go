@@ -129,12 +129,12 @@ func TestIntegrationWebhookExactlyOnce(t *testing.T) {
 	defer srv.Close()
 	bakery("webhook", "add", srv.URL+"/hook", "--events", "promoted", "--secret", secret)
 
-	// Attempts time out after 5 s; a killed attempt is retried when its
-	// 6 s lease runs out.
+	// Attempts time out after 8 s (the kill comes well before); a killed
+	// attempt is retried when its 9 s lease runs out.
 	startDeliverer := func() *runner.Process {
 		t.Helper()
 		p, err := runner.Start(ctx, runner.Cmd{Args: []string{bin, "--state-dir", state, "--verbose", "webhook", "deliver",
-			"--poll", "100ms", "--timeout", "5s", "--lease", "6s", "--base-delay", "200ms", "--max-delay", "1s"}})
+			"--poll", "100ms", "--timeout", "8s", "--lease", "9s", "--base-delay", "200ms", "--max-delay", "1s"}})
 		if err != nil {
 			t.Fatal(err)
 		}

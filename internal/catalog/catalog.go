@@ -110,7 +110,9 @@ type Reader interface {
 type Writer interface {
 	// AddImage adds img, all or nothing. It returns ErrInvalid if img fails
 	// Validate and ErrConflict if its name, or its product and serial, are
-	// already in the catalog; in both cases nothing is written.
+	// already in the catalog; in both cases nothing is written. With the
+	// image it queues a built delivery for every webhook subscribed to it
+	// (see Outbox).
 	AddImage(ctx context.Context, img Image) error
 	// DeleteImage removes the image and everything recorded with it, or
 	// returns ErrNotFound.

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -128,19 +129,19 @@ func EventPayload(e Event) (Payload, bool) {
 //
 // Round-trip contract: times come back in UTC truncated to the microsecond.
 type Delivery struct {
-	ID             string    `json:"id"` // stable and unique, set by the catalog; sent as X-Bakery-Delivery
-	Webhook        int64     `json:"webhook"`
-	URL            string    `json:"url"` // the webhook's URL, for the deliverer and listings
-	Event          string    `json:"event"`
-	Payload        []byte    `json:"-"`        // the JSON body
-	State          string    `json:"state"`    // Delivery* constants
-	Attempts       int       `json:"attempts"` // attempts started (claims)
-	CreatedAt      time.Time `json:"created_at"`
-	NextAttemptAt  time.Time `json:"next_attempt_at"`
-	LastAttemptAt  time.Time `json:"last_attempt_at,omitzero"`
-	LastStatusCode int       `json:"last_status_code,omitempty"`
-	LastError      string    `json:"last_error,omitempty"`
-	DeliveredAt    time.Time `json:"delivered_at,omitzero"`
+	ID             string          `json:"id"` // stable and unique, set by the catalog; sent as X-Bakery-Delivery
+	Webhook        int64           `json:"webhook"`
+	URL            string          `json:"url"` // the webhook's URL, for the deliverer and listings
+	Event          string          `json:"event"`
+	Payload        json.RawMessage `json:"payload"`  // the JSON body, sent as is
+	State          string          `json:"state"`    // Delivery* constants
+	Attempts       int             `json:"attempts"` // attempts started (claims)
+	CreatedAt      time.Time       `json:"created_at"`
+	NextAttemptAt  time.Time       `json:"next_attempt_at"`
+	LastAttemptAt  time.Time       `json:"last_attempt_at,omitzero"`
+	LastStatusCode int             `json:"last_status_code,omitempty"`
+	LastError      string          `json:"last_error,omitempty"`
+	DeliveredAt    time.Time       `json:"delivered_at,omitzero"`
 }
 
 // Attempt is the outcome of one delivery attempt, recorded with

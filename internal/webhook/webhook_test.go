@@ -273,3 +273,19 @@ func TestRunStopsOnCancel(t *testing.T) {
 		t.Errorf("Run = %v after %d requests, want nil after 1", err, len(rec.requests()))
 	}
 }
+
+// FuzzVerify: Verify never panics on a receiver's input, accepts exactly
+// what Sign produced, and rejects any other signature of a different body.
+func FuzzVerify(f *testing.F) {
+	f.Add("s3cret", []byte(`{"event":"built"}`), "sha256=00")
+	f.Add("", []byte{}, "")
+	f.Fuzz(func(t *testing.T, secret string, body []byte, sig string) {
+		ok := Verify(secret, body, sig)
+		if ok && sig != Sign(secret, body) && !strings.EqualFold(sig, Sign(secret, body)) {
+			t.Errorf("Verify accepted %q, which is not Sign's %q", sig, Sign(secret, body))
+		}
+		if !Verify(secret, body, Sign(secret, body)) {
+			t.Errorf("Verify rejected Sign's own signature")
+		}
+	})
+}

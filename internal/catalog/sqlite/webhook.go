@@ -118,10 +118,12 @@ const deliveryColumns = `d.delivery_id, d.webhook_id, w.url, d.event, d.payload,
 
 func scanDelivery(r *sql.Rows) (dl catalog.Delivery, err error) {
 	var created, next, last, delivered string
-	if err = r.Scan(&dl.ID, &dl.Webhook, &dl.URL, &dl.Event, &dl.Payload, &dl.State, &dl.Attempts,
+	var payload []byte
+	if err = r.Scan(&dl.ID, &dl.Webhook, &dl.URL, &dl.Event, &payload, &dl.State, &dl.Attempts,
 		&created, &next, &last, &dl.LastStatusCode, &dl.LastError, &delivered); err != nil {
 		return dl, err
 	}
+	dl.Payload = payload
 	for _, f := range []struct {
 		raw string
 		dst *time.Time
