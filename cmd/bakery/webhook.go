@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -228,6 +229,9 @@ func runWebhookDeliver(ctx context.Context, g *globals, args []string) error {
 		o.Lease = o.Timeout + 30*time.Second
 	}
 	o.Logger = g.logger()
+	if !g.quiet {
+		o.Logger = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelInfo})) // one line per attempt
+	}
 	if err := o.Validate(); err != nil {
 		return usagef("%v", err)
 	}
