@@ -229,7 +229,7 @@ func runWebhookDeliver(ctx context.Context, g *globals, args []string) error {
 		o.Lease = o.Timeout + 30*time.Second
 	}
 	o.Logger = g.logger()
-	if !g.quiet {
+	if !g.quiet && !g.verbose {
 		o.Logger = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelInfo})) // one line per attempt
 	}
 	if err := o.Validate(); err != nil {
