@@ -44,6 +44,8 @@ func commands() []command {
 		{"upgrade-path", "show the allowed upgrade hops between two versions", runUpgradePath},
 		{"pins", "write the pinned versions of products on a channel, for deployers", runPins},
 		{"log", "show the audit log of release actions", runLog},
+		{"feed", "print the Atom feed of releases or security releases (all products or one)", runFeed},
+		{"webhook", "manage webhooks (add, ls, rm, deliveries) and deliver their events (deliver)", runWebhook},
 		{"version", "print bakery's version; 'version compare' and 'version next' apply version schemes", runVersion},
 	}
 }

@@ -4,7 +4,7 @@
 // artifact store), how its hygiene checks went and the verdicts of its boot
 // tests (QA results), and its release state: channel heads and their
 // history, revocations, security releases and the audit log of every
-// release action.
+// release action; and the webhooks with their outbox of deliveries.
 //
 // The Reader and Writer interfaces document their errors; every backend
 // (catalog/sqlite by default) must pass the catalogtest conformance suite.
@@ -110,7 +110,9 @@ type Reader interface {
 type Writer interface {
 	// AddImage adds img, all or nothing. It returns ErrInvalid if img fails
 	// Validate and ErrConflict if its name, or its product and serial, are
-	// already in the catalog; in both cases nothing is written.
+	// already in the catalog; in both cases nothing is written. With the
+	// image it queues a built delivery for every webhook subscribed to it
+	// (see Outbox).
 	AddImage(ctx context.Context, img Image) error
 	// DeleteImage removes the image and everything recorded with it, or
 	// returns ErrNotFound.
@@ -129,6 +131,7 @@ type Catalog interface {
 	Writer
 	ReleaseReader
 	ReleaseWriter
+	Outbox
 	Close() error
 }
 

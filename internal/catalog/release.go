@@ -134,6 +134,8 @@ type ReleaseWriter interface {
 	// image not in the catalog, and an error wrapping ErrConflict that names
 	// the current head when a move's From is no longer the head (of many
 	// concurrent changes moving one channel from the same head, exactly one
-	// wins) or when a move points a channel at a revoked image.
+	// wins) or when a move points a channel at a revoked image. With the
+	// event it queues a delivery for every webhook subscribed to the event
+	// the action raises (see Outbox).
 	ApplyChange(ctx context.Context, c Change) (Event, error)
 }

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 	}
 	tests = append(tests, qaTests...)
 	tests = append(tests, releaseTests...)
+	tests = append(tests, outboxTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := open(t)

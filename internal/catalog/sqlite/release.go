@@ -161,6 +161,11 @@ func (d *DB) applyChange(ctx context.Context, c catalog.Change) (catalog.Event, 
 	if err := writeMarks(ctx, tx, c.Marks); err != nil {
 		return catalog.Event{}, err
 	}
+	if p, ok := catalog.EventPayload(normalizeEvent(e)); ok {
+		if err := enqueue(ctx, tx, p); err != nil {
+			return catalog.Event{}, err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return catalog.Event{}, err
 	}

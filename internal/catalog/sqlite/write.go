@@ -48,6 +48,9 @@ func (d *DB) addImage(ctx context.Context, img catalog.Image) error {
 	if err := insertChildren(ctx, tx, id, img); err != nil {
 		return err
 	}
+	if err := enqueue(ctx, tx, catalog.BuiltPayload(img)); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
