@@ -34,7 +34,8 @@ func commands() []command {
 		{"lock", "pin every input of a recipe in RECIPE.lock (--update, --diff)", runLock},
 		{"test", "boot-test an image (catalog name or qcow2 path) under QEMU", runTest},
 		{"images", "list the images in the catalog", runImages},
-		{"show", "show one image: artifacts, packages, hygiene report", runShow},
+		{"show", "show one image: artifacts, packages, hygiene report (--provenance: its SLSA provenance)", runShow},
+		{"verify", "rebuild an image from its stored lock in a scratch directory and compare, bit for bit", runVerify},
 		{"services", "show a recipe's service matrix: Puppetfile modules and the front-ends using them", runServices},
 		{"version", "print bakery's version", runVersion},
 	}
