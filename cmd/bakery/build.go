@@ -13,6 +13,7 @@ import (
 	"github.com/bakery-dev/bakery/internal/build"
 	"github.com/bakery-dev/bakery/internal/catalog"
 	"github.com/bakery-dev/bakery/internal/element"
+	"github.com/bakery-dev/bakery/internal/progress"
 	"github.com/bakery-dev/bakery/internal/recipe"
 	"github.com/bakery-dev/bakery/internal/runner"
 )
@@ -178,9 +179,8 @@ func printJSON(g *globals, v any) error {
 func reuse(g *globals, st *stateHandles, img catalog.Image) (build.Result, error) {
 	paths, _ := build.LinkImage(st.store, filepath.Join(st.dir, "images"), img)
 	res := build.Result{Image: img, Paths: paths}
-	if !g.quiet {
-		fmt.Fprintf(g.stderr, "bakery: the catalog already has this build (%s, build ID %s): reusing it; --rebuild builds it again and compares\n", img.Name, img.BuildID)
-	}
+	g.sink().Emit(progress.Event{Time: time.Now(), Kind: progress.Info, Stage: "reuse",
+		Message: fmt.Sprintf("the catalog already has this build (%s): reusing it; --rebuild builds it again and compares", img.Name)})
 	return res, printBuilt(g, res, true)
 }
 

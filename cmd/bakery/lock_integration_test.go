@@ -45,6 +45,7 @@ func TestIntegrationLockedRebuildOffline(t *testing.T) {
 	offline := map[string]string{"BAKERY_OUTPUTS": "qcow2,raw,rootfs-tar", "BAKERY_MIRROR": refused + "/debian"}
 	t.Run("same lock is reused", func(t *testing.T) { checkReuse(t, state, recipeFile, offline, first) })
 	t.Run("corrupt archive entry is refused", func(t *testing.T) { checkCorruptInput(t, state, recipeFile, offline, l) })
+	t.Run("interrupted verify leaves nothing", func(t *testing.T) { checkInterruptedVerify(t, state, first) })
 	t.Run("verify offline", func(t *testing.T) { checkVerify(t, state, offline, first) })
 
 	t.Run("stale lock", func(t *testing.T) {

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bakery-dev/bakery/internal/build"
 	"github.com/bakery-dev/bakery/internal/catalog"
@@ -31,8 +34,8 @@ func checkReuse(t *testing.T, state, recipeFile string, env map[string]string, f
 	if !got.Reused || got.Image.Name != first.Image.Name || got.Image.BuildID != first.Image.BuildID {
 		t.Errorf("build of a recorded lock: reused %v, image %s (%s), want the recorded %s", got.Reused, got.Image.Name, got.Image.BuildID, first.Image.Name)
 	}
-	if strings.Contains(errOut, `"stage":"bootstrap"`) {
-		t.Errorf("a reused build ran the bootstrap:\n%s", tail(errOut, 20))
+	if strings.Contains(errOut, `"stage":"bootstrap"`) || !strings.Contains(errOut, `"stage":"reuse"`) {
+		t.Errorf("a reused build ran the bootstrap or did not say it reused:\n%s", tail(errOut, 20))
 	}
 	imgs := listImages(t, state)
 	if len(imgs) != 1 {
@@ -89,6 +92,24 @@ func checkVerify(t *testing.T, state string, env map[string]string, first builtI
 	}
 }
 
+// checkInterruptedVerify cancels a verify in the middle of its rebuild (as
+// Ctrl-C does): the scratch directory and root tree must be gone.
+func checkInterruptedVerify(t *testing.T, state string, first builtImage) {
+	trees := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	g := &globals{stdout: &out, stderr: &errb, getenv: func(string) (string, bool) { return "", false }}
+	code := runWith(ctx, g, []string{"--state-dir", state, "verify", "--tree-dir", trees, first.Image.Name})
+	if code != 1 || !strings.Contains(errb.String(), "interrupted") && !strings.Contains(errb.String(), "context deadline") {
+		t.Errorf("interrupted verify: exit %d, want 1 naming the interruption:\n%s", code, tail(errb.String(), 10))
+	}
+	if left, _ := filepath.Glob(filepath.Join(state, "work", "verify-*")); len(left) != 0 {
+		t.Errorf("scratch directories left behind: %v", left)
+	}
+	assertEmptyDir(t, trees)
+}
+
 // TestIntegrationProvenance reads the shared image's provenance and lock
 // artifacts: the subjects are its outputs with their digests, every locked
 // package and suite is a dependency with its digest, and the kept lock is
@@ -122,6 +143,11 @@ func TestIntegrationProvenance(t *testing.T) {
 	l, err := lock.Decode(kept)
 	if d, _ := l.Digest(); err != nil || d != want {
 		t.Errorf("kept lock: %v, digest %s, want %s", err, d, want)
+	}
+	for _, a := range img.Artifacts {
+		if a.Kind == catalog.KindLock && a.Digest != want {
+			t.Errorf("lock artifact %s has digest %s, want the lock's digest %s (the file is the canonical encoding)", a.Filename, a.Digest, want)
+		}
 	}
 }
 
