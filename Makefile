@@ -63,7 +63,7 @@ FUZZ_TARGETS := internal/recipe:FuzzParse internal/apt:FuzzParseParagraphs inter
 	internal/element:FuzzParsePackageInstalls internal/boottest:FuzzReadGPT internal/boottest:FuzzSeedISO \
 	internal/boottest:FuzzParsers internal/artifact:FuzzValidateDigest internal/hygiene:FuzzFindToken \
 	internal/qemu:FuzzTailLines internal/qemu:FuzzBootFailure internal/version:FuzzParse \
-	internal/webhook:FuzzVerify
+	internal/webhook:FuzzVerify internal/provenance:FuzzParse internal/treediff:FuzzRead
 fuzz: gomod
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t#*:}; \
 		echo "fuzz $$pkg $$fn"; $(GO) test -run NONE -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg/; done

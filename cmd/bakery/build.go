@@ -11,7 +11,9 @@ import (
 
 	"github.com/bakery-dev/bakery/internal/apt"
 	"github.com/bakery-dev/bakery/internal/build"
+	"github.com/bakery-dev/bakery/internal/catalog"
 	"github.com/bakery-dev/bakery/internal/element"
+	"github.com/bakery-dev/bakery/internal/progress"
 	"github.com/bakery-dev/bakery/internal/recipe"
 	"github.com/bakery-dev/bakery/internal/runner"
 )
@@ -26,6 +28,7 @@ type buildFlags struct {
 	recipeDir   string
 	recipePath  string
 	noLock      bool // --no-lock: ignore RECIPE.lock
+	rebuild     bool // --rebuild: build a recorded locked build again and compare
 }
 
 func runBuild(ctx context.Context, g *globals, args []string) error {
@@ -37,6 +40,7 @@ func runBuild(ctx context.Context, g *globals, args []string) error {
 	fs.StringVar(&f.treeDir, "tree-dir", "", "where root trees are made (default /dev/shm when it has room, else the state directory; env BAKERY_TREE_DIR)")
 	fs.StringVar(&f.aptDir, "apt-config", "/etc/apt", "host apt configuration to take the default mirror from")
 	fs.BoolVar(&f.noLock, "no-lock", false, "ignore the recipe's lock file (RECIPE.lock) and resolve packages from the mirror")
+	fs.BoolVar(&f.rebuild, "rebuild", false, "when the catalog already has this locked build (same build ID), build it again in a scratch directory and compare with the recorded image instead of reusing it (nothing is recorded; exit 1 if it differs)")
 	fs.StringVar(&f.elements, "elements-path", "", "colon-separated element directories searched first (env ELEMENTS_PATH); then elements/ beside the recipe and at the top of its repository")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -44,8 +48,7 @@ func runBuild(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() != 1 {
 		return usagef("build needs exactly one recipe file (got %d arguments)", fs.NArg())
 	}
-	f.recipeDir = filepath.Dir(fs.Arg(0))
-	f.recipePath = fs.Arg(0)
+	f.recipePath, f.recipeDir = fs.Arg(0), absPath(filepath.Dir(fs.Arg(0)))
 	r, err := loadRecipe(g, fs.Arg(0))
 	if err != nil {
 		return err
@@ -84,18 +87,29 @@ func bakeImage(ctx context.Context, g *globals, f buildFlags, r *recipe.Recipe) 
 	if o.Lock, err = recipeLock(f); err != nil {
 		return err
 	}
-	if f.plan {
-		_, plan, err := build.Prepare(ctx, o)
-		if err != nil {
-			return staleLock(err, f)
-		}
-		return printJSON(g, plan)
-	}
-	res, err := build.Run(ctx, o)
+	p, plan, err := build.Prepare(ctx, o)
 	if err != nil {
 		return staleLock(err, f)
 	}
-	if err := printBuilt(g, res); err != nil {
+	if f.plan {
+		return printJSON(g, plan)
+	}
+	existing, found, err := build.Reusable(ctx, st.catalog, st.store, p)
+	if err != nil {
+		return err
+	}
+	var res build.Result
+	switch {
+	case found && f.rebuild:
+		return rebuildRecorded(ctx, g, st, o, existing)
+	case found:
+		res, err = reuse(g, st, existing)
+	default:
+		if res, err = build.Execute(ctx, o, p, plan); err == nil {
+			err = printBuilt(g, res, false)
+		}
+	}
+	if err != nil {
 		return err
 	}
 	if f.test {
@@ -117,7 +131,7 @@ func buildOptions(g *globals, f buildFlags, r *recipe.Recipe, st *stateHandles) 
 		tree = build.DefaultTreeDir()
 	}
 	return build.Options{
-		Recipe: r, Mirror: mirror, SecurityMirror: security,
+		Recipe: r, Mirror: mirror, SecurityMirror: security, RecipeFile: absPath(f.recipePath), BakeryVersion: version,
 		WorkDir: filepath.Join(st.dir, "work"), TreeDir: tree, ImagesDir: filepath.Join(st.dir, "images"),
 		Catalog: st.catalog, Store: st.store, Runner: runner.Exec{}, Logger: g.logger(),
 		Progress: g.sink(), Now: time.Now,
@@ -160,12 +174,43 @@ func printJSON(g *globals, v any) error {
 	return enc.Encode(v)
 }
 
-func printBuilt(g *globals, res build.Result) error {
+// reuse prints the recorded image of the same locked build instead of
+// building it again.
+func reuse(g *globals, st *stateHandles, img catalog.Image) (build.Result, error) {
+	paths, _ := build.LinkImage(st.store, filepath.Join(st.dir, "images"), img)
+	res := build.Result{Image: img, Paths: paths}
+	g.sink().Emit(progress.Event{Time: time.Now(), Kind: progress.Info, Stage: "reuse",
+		Message: fmt.Sprintf("the catalog already has this build (%s): reusing it; --rebuild builds it again and compares", img.Name)})
+	return res, printBuilt(g, res, true)
+}
+
+// rebuildRecorded builds a recorded locked build again in a scratch
+// directory and compares it with the recorded image; nothing is recorded.
+func rebuildRecorded(ctx context.Context, g *globals, st *stateHandles, o build.Options, img catalog.Image) error {
+	rep, err := verifyInScratch(ctx, st, o, img)
+	if err != nil {
+		return err
+	}
+	return reportVerify(g, rep)
+}
+
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
+// printBuilt prints a built or reused image; --json says which ("reused").
+func printBuilt(g *globals, res build.Result, reused bool) error {
 	if g.json {
-		return printJSON(g, map[string]any{"image": res.Image, "paths": res.Paths})
+		return printJSON(g, map[string]any{"image": res.Image, "paths": res.Paths, "reused": reused})
 	}
 	img := res.Image
 	fmt.Fprintf(g.stdout, "name:     %s\nversion:  %s\nserial:   %s\nbuild id: %s\n", img.Name, img.Version, img.Serial, img.BuildID)
+	if reused {
+		fmt.Fprintf(g.stdout, "reused:   built %s, not built again\n", img.CreatedAt.Format("2006-01-02 15:04:05 MST"))
+	}
 	for _, a := range img.Artifacts {
 		fmt.Fprintf(g.stdout, "%-9s %s\n          sha256 %s  (%s)\n", a.Kind+":", res.Paths[a.Kind], build.Checksum(a.Digest), humanSize(a.Size))
 	}

@@ -119,9 +119,10 @@ func qcow2Size(img catalog.Image) string {
 }
 
 func runShow(ctx context.Context, g *globals, args []string) error {
-	var packages bool
-	fs := g.flagSet("show", "bakery show [--packages] [--json] NAME (artifacts, hygiene, packages, latest QA verdict)")
+	var packages, prov bool
+	fs := g.flagSet("show", "bakery show [--packages] [--provenance] [--json] NAME (artifacts, hygiene, packages, latest QA verdict)")
 	fs.BoolVar(&packages, "packages", true, "list the installed packages")
+	fs.BoolVar(&prov, "provenance", false, "print the image's provenance (in-toto Statement v1, SLSA Provenance v1 predicate; JSON) and nothing else")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -136,6 +137,9 @@ func runShow(ctx context.Context, g *globals, args []string) error {
 	img, err := st.catalog.GetImage(ctx, fs.Arg(0))
 	if err != nil {
 		return fmt.Errorf("finding image %s: %w", fs.Arg(0), err)
+	}
+	if prov {
+		return printProvenance(ctx, g, st, img)
 	}
 	paths, _ := build.LinkImage(st.store, st.dir+"/images", img)
 	qa, err := latestQA(ctx, st, img.Name)
@@ -183,6 +187,19 @@ func printRelease(g *globals, rs release.ImageStatus) {
 	if rs.SchemeInvalid != "" {
 		fmt.Fprintf(w, "           version outside the product's scheme: %s\n", rs.SchemeInvalid)
 	}
+}
+
+// printProvenance copies the stored statement to standard output.
+func printProvenance(ctx context.Context, g *globals, st *stateHandles, img catalog.Image) error {
+	data, err := readArtifact(ctx, st, img, catalog.KindProvenance)
+	if errors.Is(err, errNoArtifact) {
+		return fmt.Errorf("%s has no provenance (built by a bakery that did not write one)", img.Name)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = g.stdout.Write(data)
+	return err
 }
 
 // printQA prints the latest verdict and each of its checks.

@@ -45,6 +45,8 @@ type Options struct {
 	Lock           *lock.Lock // the recipe's lock: install exactly its packages, from the input archive
 	InputsDir      string     // the input archive (state directory), for locked builds
 	KeyDir         string     // the local repository key (state directory), for locked builds
+	RecipeFile     string     // the recipe file, recorded in the provenance
+	BakeryVersion  string     // bakery's own version, recorded in the provenance
 }
 
 // Result is a recorded image and where its files are.
@@ -74,6 +76,7 @@ func Prepare(ctx context.Context, o Options) (Params, Plan, error) {
 		Recipe: r, Mirror: o.Mirror, SecurityMirror: o.SecurityMirror,
 		SourceDateEpoch: now.Unix(), Created: now, Started: now, Tools: tools,
 		Lock: o.Lock, InputsDir: o.InputsDir, KeyDir: o.KeyDir, RecipeDir: o.RecipeDir,
+		RecipeFile: o.RecipeFile, BakeryVersion: o.BakeryVersion,
 	}
 	if err := resolveInputs(ctx, o, &p); err != nil {
 		return Params{}, Plan{}, err
@@ -138,6 +141,16 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	return Execute(ctx, o, params, plan)
+}
+
+// Execute runs a prepared plan in a new workspace and records the image.
+// On failure or interruption the workspace is removed and nothing is
+// recorded.
+func Execute(ctx context.Context, o Options, params Params, plan Plan) (Result, error) {
+	if err := runner.Require(Tools()...); err != nil {
+		return Result{}, err
+	}
 	ws, err := NewWorkspace(o.WorkDir, o.TreeDir, o.Runner, o.Logger, o.Progress)
 	if err != nil {
 		return Result{}, err
@@ -150,21 +163,29 @@ func Run(ctx context.Context, o Options) (Result, error) {
 }
 
 func runPlan(ctx context.Context, ws *Workspace, plan Plan, p Params, o Options) (Result, error) {
+	if err := runStages(ctx, ws, plan, o.Progress); err != nil {
+		return Result{}, err
+	}
+	return record(ctx, ws, p, o)
+}
+
+// runStages runs the plan's stages in order, reporting each as progress.
+func runStages(ctx context.Context, ws *Workspace, plan Plan, sink progress.Sink) error {
 	for _, s := range plan.Stages {
 		if err := ctx.Err(); err != nil {
-			return Result{}, fmt.Errorf("build interrupted before %s: %w", s.Name(), err)
+			return fmt.Errorf("build interrupted before %s: %w", s.Name(), err)
 		}
-		done := progress.Stage(o.Progress, s.Name())
+		done := progress.Stage(sink, s.Name())
 		err := s.Run(ctx, ws)
 		done(err)
 		if err != nil {
-			return Result{}, fmt.Errorf("stage %s: %w", s.Name(), err)
+			return fmt.Errorf("stage %s: %w", s.Name(), err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return Result{}, fmt.Errorf("build interrupted: %w", err)
+		return fmt.Errorf("build interrupted: %w", err)
 	}
-	return record(ctx, ws, p, o)
+	return nil
 }
 
 // ToolVersions asks each host tool for its version (first line).

@@ -28,6 +28,8 @@ type Params struct {
 	InputsDir       string            // the input archive (locked builds)
 	KeyDir          string            // the local repository's signing key (locked builds)
 	RecipeDir       string            // the recipe's directory: its tests' paths are relative to it
+	RecipeFile      string            // the recipe file (for the provenance)
+	BakeryVersion   string            // bakery's own version (for the provenance)
 }
 
 // Plan is the ordered list of stages of one build.
@@ -68,11 +70,12 @@ func NewPlan(p Params) Plan {
 	if len(r.Tests) > 0 {
 		stages = append(stages, RecipeTests{Names: r.Tests, Paths: r.TestPaths(p.RecipeDir)})
 	}
+	stages = append(stages, lockStages(p)...) // before the manifest, which lists it
 	stages = append(stages, Manifest{
 		Identity: id, RecipeDigest: r.Digest(), Recipe: r.Canonical(), Tools: p.Tools,
 		Created: p.Created, Started: p.Started,
 		ManifestFile: id.Name + ".manifest.json", SBOMFile: id.Name + ".sbom.spdx.json",
-	})
+	}, provenanceStage(p))
 	return Plan{Stages: stages}
 }
 

@@ -81,7 +81,7 @@ func TestPlanStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Join(NewPlan(Params{Recipe: r}).Names(), " ")
-	if want := "bootstrap configure hygiene disk qcow2 manifest"; got != want {
+	if want := "bootstrap configure hygiene disk qcow2 manifest provenance"; got != want {
 		t.Errorf("stages %q, want %q", got, want)
 	}
 }

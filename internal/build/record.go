@@ -20,7 +20,7 @@ import (
 func record(ctx context.Context, ws *Workspace, p Params, o Options) (Result, error) {
 	img := newImage(ws, p)
 	for _, out := range ws.Artifacts {
-		a, err := storeOutput(ctx, o.Store, out)
+		a, err := storeOutput(ctx, ws, o.Store, out)
 		if err != nil {
 			return Result{}, err
 		}
@@ -53,10 +53,10 @@ func newImage(ws *Workspace, p Params) catalog.Image {
 	return img
 }
 
-func storeOutput(ctx context.Context, st artifact.Store, out Output) (catalog.Artifact, error) {
-	digest, size, err := artifact.DigestFile(out.Path)
+func storeOutput(ctx context.Context, ws *Workspace, st artifact.Store, out Output) (catalog.Artifact, error) {
+	digest, size, err := ws.Digest(out)
 	if err != nil {
-		return catalog.Artifact{}, fmt.Errorf("hashing %s: %w", out.Filename, err)
+		return catalog.Artifact{}, err
 	}
 	if ad, ok := st.(artifact.Adopter); ok {
 		err = ad.Adopt(ctx, digest, out.Path)

@@ -42,7 +42,7 @@ func TestPlanWithConfigAndElements(t *testing.T) {
 	in := testInputs(t, r)
 	p := NewPlan(Params{Recipe: r, Config: in.Config, Elements: in.Elements})
 	got := strings.Join(p.Names(), " ")
-	if want := "bootstrap configure elements config-tree puppet-apply hygiene disk qcow2 manifest"; got != want {
+	if want := "bootstrap configure elements config-tree puppet-apply hygiene disk qcow2 manifest provenance"; got != want {
 		t.Errorf("stages %q, want %q", got, want)
 	}
 	include := p.Stages[0].(Bootstrap).Args("T")[7]

@@ -7,7 +7,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/bakery-dev/bakery/internal/artifact"
 	"github.com/bakery-dev/bakery/internal/manifest"
 )
 
@@ -34,7 +33,7 @@ func (s Manifest) Run(ctx context.Context, ws *Workspace) error {
 	if err := s.writeSBOM(ws); err != nil {
 		return err
 	}
-	arts, err := digestOutputs(ws.Artifacts)
+	arts, err := digestOutputs(ws)
 	if err != nil {
 		return err
 	}
@@ -76,12 +75,12 @@ func (s Manifest) writeSBOM(ws *Workspace) error {
 	return nil
 }
 
-func digestOutputs(outs []Output) ([]manifest.Artifact, error) {
-	arts := make([]manifest.Artifact, 0, len(outs))
-	for _, o := range outs {
-		d, size, err := artifact.DigestFile(o.Path)
+func digestOutputs(ws *Workspace) ([]manifest.Artifact, error) {
+	arts := make([]manifest.Artifact, 0, len(ws.Artifacts))
+	for _, o := range ws.Artifacts {
+		d, size, err := ws.Digest(o)
 		if err != nil {
-			return nil, fmt.Errorf("hashing %s: %w", o.Filename, err)
+			return nil, err
 		}
 		arts = append(arts, manifest.Artifact{Kind: o.Kind, Filename: o.Filename, SHA256: Checksum(d), Size: size})
 	}

@@ -29,7 +29,8 @@ type Workspace struct {
 	RawDisk   string   // the assembled raw disk (always made; an output only if asked for)
 	Artifacts []Output // files made by the build, in the order they were made
 
-	undo []func() error
+	undo    []func() error
+	digests map[string]digested // output path → digest, see Digest
 }
 
 // Output is one file a build produced, before it is stored.

@@ -34,6 +34,12 @@ const (
 	KindRootfsTar = "rootfs-tar"
 	KindManifest  = "manifest"
 	KindSBOM      = "sbom"
+	// KindLock is the canonical lock a locked build used (NAME.lock.json):
+	// with the recipe, what `bakery verify` rebuilds the image from.
+	KindLock = "lock"
+	// KindProvenance is the image's in-toto Statement with an SLSA
+	// Provenance v1 predicate (NAME.provenance.json).
+	KindProvenance = "provenance"
 )
 
 // Image is one built image.
@@ -87,6 +93,7 @@ type Check struct {
 // ListOptions selects images for ListImages.
 type ListOptions struct {
 	Product string // only this product; empty for all
+	BuildID string // only images with this build ID; empty for all
 	Limit   int    // at most this many; 0 for no limit
 }
 

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"NotFound", testNotFound},
 		{"ListOrder", testListOrder},
 		{"ListProductAndLimit", testListProductAndLimit},
+		{"ListBuildID", testListBuildID},
 		{"SerialsWithPrefix", testSerialsWithPrefix},
 		{"Delete", testDelete},
 		{"ConcurrentAddSameName", testConcurrentAddSameName},
@@ -292,6 +293,42 @@ func testListProductAndLimit(t *testing.T, c catalog.Catalog) {
 	for _, tt := range tests {
 		if got := names(list(t, c, tt.opt)); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("ListImages(%+v) = %v, want %v", tt.opt, got, tt.want)
+		}
+	}
+}
+
+// testListBuildID: images with one build ID (a rebuild of one lock under
+// another name), newest first, combined with the other filters.
+func testListBuildID(t *testing.T, c catalog.Catalog) {
+	shared := "sha256:" + fmt.Sprintf("%064x", 4242)
+	var want []string
+	for i := range 5 {
+		img := Sample(i)
+		if i%2 == 0 {
+			img.BuildID = shared
+			want = append([]string{img.Name}, want...)
+		}
+		add(t, c, img)
+	}
+	tests := []struct {
+		opt  catalog.ListOptions
+		want []string
+	}{
+		{catalog.ListOptions{BuildID: shared}, want},
+		{catalog.ListOptions{BuildID: shared, Limit: 1}, want[:1]},
+		{catalog.ListOptions{BuildID: shared, Product: "debian-minimal"}, nil},
+		{catalog.ListOptions{BuildID: Sample(1).BuildID}, []string{Sample(1).Name}},
+		{catalog.ListOptions{BuildID: "sha256:" + fmt.Sprintf("%064x", 99)}, nil},
+	}
+	for _, tt := range tests {
+		got := list(t, c, tt.opt)
+		if !reflect.DeepEqual(names(got), tt.want) {
+			t.Errorf("ListImages(%+v) = %v, want %v", tt.opt, names(got), tt.want)
+		}
+		for _, img := range got {
+			if len(img.Artifacts) == 0 {
+				t.Errorf("ListImages(%+v): %s without its artifacts", tt.opt, img.Name)
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bakery-dev/bakery/internal/catalog"
@@ -59,10 +60,16 @@ func (d *DB) ListImages(ctx context.Context, opt catalog.ListOptions) ([]catalog
 
 func listRows(ctx context.Context, tx *sql.Tx, opt catalog.ListOptions) ([]catalog.Image, []int64, error) {
 	q := "SELECT " + imageColumns + " FROM images"
+	var where []string
 	var args []any
 	if opt.Product != "" {
-		q += " WHERE product = ?"
-		args = append(args, opt.Product)
+		where, args = append(where, "product = ?"), append(args, opt.Product)
+	}
+	if opt.BuildID != "" {
+		where, args = append(where, "build_id = ?"), append(args, opt.BuildID)
+	}
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY created_at DESC, name"
 	if opt.Limit > 0 {
