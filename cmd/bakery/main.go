@@ -40,6 +40,7 @@ func commands() []command {
 		{"promote", "move a version one channel further, through the gates (QA, soak, no downgrade)", runPromote},
 		{"revoke", "revoke a version everywhere; channels pointing at it move back", runRevoke},
 		{"unrevoke", "undo a revocation", runUnrevoke},
+		{"hotfix", "build the next patch of an older line from its head's lock (--update, --config-ref)", runHotfix},
 		{"security-release", "mark a version as a security release (advisories, severity)", runSecurityRelease},
 		{"support", "show a product's release lines with end of life and status", runSupport},
 		{"upgrade-path", "show the allowed upgrade hops between two versions", runUpgradePath},

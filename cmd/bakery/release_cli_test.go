@@ -99,6 +99,11 @@ func TestReleaseCommands(t *testing.T) {
 		t.Errorf("support: %s", out)
 	}
 
+	run(2, "hotfix", "debian-cloud", "--line", "1.0") // no --for
+	if out := run(2, "hotfix", "debian-cloud", "--line", "1.1", "--for", "BUG-1"); !strings.Contains(out, "stable-1.1 has no head") {
+		t.Errorf("hotfix on a line without a head: %s", out)
+	}
+
 	var events []catalog.Event
 	if err := json.Unmarshal([]byte(run(0, "--json", "log", "debian-cloud")), &events); err != nil {
 		t.Fatal(err)
