@@ -44,6 +44,9 @@ func commands() []command {
 		{"upgrade-path", "show the allowed upgrade hops between two versions", runUpgradePath},
 		{"pins", "write the pinned versions of products on a channel, for deployers", runPins},
 		{"log", "show the audit log of release actions", runLog},
+		{"keygen", "make the OpenPGP key that signs the published simplestreams", runKeygen},
+		{"publish", "write the catalog as a signed simplestreams mirror into a directory (--to DIR)", runPublish},
+		{"serve", "serve the catalog over HTTP as a signed simplestreams mirror (--listen)", runServe},
 		{"version", "print bakery's version; 'version compare' and 'version next' apply version schemes", runVersion},
 	}
 }
