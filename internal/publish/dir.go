@@ -186,14 +186,15 @@ func (w *dirWriter) doc(p string, data, signed []byte) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("publishing %s: %w", p, err)
 	}
+	// The signed variant first: the plain one is what the next publish
+	// compares, so it must not be new while the signed one is still old.
+	if signed != nil {
+		if err := atomicfile.Write(w.path(simplestreams.SignedPath(p)), signed, 0o644); err != nil {
+			return fmt.Errorf("publishing %s: %w", p, err)
+		}
+		w.stats.Written++
+	}
 	if err := atomicfile.Write(dst, data, 0o644); err != nil {
-		return fmt.Errorf("publishing %s: %w", p, err)
-	}
-	w.stats.Written++
-	if signed == nil {
-		return nil
-	}
-	if err := atomicfile.Write(w.path(simplestreams.SignedPath(p)), signed, 0o644); err != nil {
 		return fmt.Errorf("publishing %s: %w", p, err)
 	}
 	w.stats.Written++
