@@ -30,9 +30,9 @@ type doc struct {
 }
 
 // cache holds the current view. Readers take it without locking; at most
-// once per interval one of them asks the catalog for its generation, and
-// regenerates when the generation changed or the view is older than
-// resign.
+// once per interval one of them asks the catalog for its generation (the
+// others keep serving the current view meanwhile), and regenerates when
+// the generation changed or the view is older than resign.
 type cache struct {
 	build      func(context.Context) (publish.Snapshot, error)
 	generation func(context.Context) (string, error)
@@ -45,13 +45,17 @@ type cache struct {
 }
 
 func (c *cache) current(ctx context.Context) (*view, error) {
-	if v := c.cur.Load(); v != nil && time.Since(v.check) < c.interval {
-		return v, nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	v := c.cur.Load()
-	if v != nil && time.Since(v.check) < c.interval {
+	switch {
+	case v != nil && time.Since(v.check) < c.interval:
+		return v, nil
+	case v != nil && !c.mu.TryLock():
+		return v, nil // another request is checking: no queue behind it
+	case v == nil:
+		c.mu.Lock() // nothing to serve yet: wait for the first build
+	}
+	defer c.mu.Unlock()
+	if v = c.cur.Load(); v != nil && time.Since(v.check) < c.interval {
 		return v, nil // another request checked meanwhile
 	}
 	gen, err := c.generation(ctx)

@@ -244,3 +244,53 @@ func keyFor(t *testing.T) *pgpkey.Key {
 	}
 	return k
 }
+
+func TestServeConcurrentWhileCatalogChanges(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	done := make(chan struct{})
+	errs := make(chan string, 16)
+	for range 8 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- ""
+					return
+				default:
+				}
+				resp, err := http.Get(e.srv.URL + "/streams/v1/index.json")
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					errs <- resp.Status
+					return
+				}
+			}
+		}()
+	}
+	var last string
+	for i := range 5 {
+		img, err := e.fill.AddImage(ctx, "gamma", "0.1."+string(rune('0'+i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.fill.Move(ctx, img, "devel"); err != nil {
+			t.Fatal(err)
+		}
+		last = img.Name
+	}
+	close(done)
+	for range 8 {
+		if msg := <-errs; msg != "" {
+			t.Error(msg)
+		}
+	}
+	if _, body := e.get(t, "/streams/v1/org.example.bakery:daily:download.json"); !bytes.Contains(body, []byte(last)) {
+		t.Error("the last image added is not served")
+	}
+}
