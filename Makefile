@@ -45,6 +45,8 @@ test: deps build test-short test-integration
 demo: deps build
 	./$(BIN) --state-dir $(STATE) build --test examples/debian-cloud.yaml
 	./$(BIN) --state-dir $(STATE) images
+	-./$(BIN) --state-dir $(STATE) promote debian-cloud 0.1.0 --to devel --reason "make demo"
+	./$(BIN) --state-dir $(STATE) keygen && ./$(BIN) --state-dir $(STATE) serve
 
 bench-build: deps build
 	$(GO) run ./bench/build
