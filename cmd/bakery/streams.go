@@ -154,6 +154,7 @@ func runServe(ctx context.Context, g *globals, args []string) error {
 	}
 	so := server.DefaultOptions()
 	so.Catalog, so.Store, so.Key, so.Publish, so.Logger = st.catalog, st.store, key, opt, g.logger()
+	so.Resign = min(so.Resign, opt.Expiry/2) // re-sign well before a short expiry
 	srv, err := server.New(so)
 	if err != nil {
 		return err

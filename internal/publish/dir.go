@@ -65,7 +65,7 @@ func ToDir(ctx context.Context, snap Snapshot, store artifact.Store, dir string,
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := mkdirSynced(dir); err != nil {
 		return Stats{}, fmt.Errorf("publishing to %s: %w", dir, err)
 	}
 	unlock, err := lockDir(dir)
@@ -143,7 +143,7 @@ func (w *dirWriter) copyBlob(ctx context.Context, dst string, b Blob) error {
 		return err
 	}
 	defer src.Close()
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := mkdirSynced(filepath.Dir(dst)); err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-")
@@ -183,7 +183,7 @@ func (w *dirWriter) doc(p string, data, signed []byte) error {
 		w.stats.Unchanged++
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := mkdirSynced(filepath.Dir(dst)); err != nil {
 		return fmt.Errorf("publishing %s: %w", p, err)
 	}
 	// The signed variant first: the plain one is what the next publish
@@ -277,6 +277,24 @@ func sortedPaths[V any](m map[string]V) []string {
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil || !errors.Is(err, fs.ErrNotExist)
+}
+
+// mkdirSynced creates dir and its missing parents, fsyncing the parent of
+// each directory it creates so that the new entries survive a crash.
+func mkdirSynced(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := mkdirSynced(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return atomicfile.SyncDir(parent)
 }
 
 // lockDir takes the directory's publish lock (released when the process

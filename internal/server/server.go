@@ -205,8 +205,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.Canceled):
 		return // the client went away
 	}
-	if code == http.StatusInternalServerError {
+	switch {
+	case code == http.StatusInternalServerError:
 		s.log.Error("serving", "path", r.URL.Path, "err", err)
+	case errors.Is(err, artifact.ErrNotFound):
+		s.log.Warn("the catalog names an artifact the store does not have", "path", r.URL.Path, "err", err)
 	}
 	http.Error(w, http.StatusText(code)+": "+err.Error(), code)
 }
