@@ -294,3 +294,20 @@ func TestServeConcurrentWhileCatalogChanges(t *testing.T) {
 		t.Error("the last image added is not served")
 	}
 }
+
+func TestServeDocHEADAndLength(t *testing.T) {
+	e := newEnv(t, nil)
+	_, body := e.get(t, "/streams/v1/index.json")
+	req, _ := http.NewRequest(http.MethodHead, e.srv.URL+"/streams/v1/index.json", nil)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ContentLength != int64(len(body)) || resp.Header.Get("Last-Modified") == "" || resp.Header.Get("Accept-Ranges") != "bytes" {
+		t.Errorf("HEAD: %d length %d (body %d) %v", resp.StatusCode, resp.ContentLength, len(body), resp.Header)
+	}
+	if resp, part := e.get(t, "/streams/v1/index.json", "Range", "bytes=0-9"); resp.StatusCode != 206 || string(part) != string(body[:10]) {
+		t.Errorf("range on a document: %d %q", resp.StatusCode, part)
+	}
+}
