@@ -13,7 +13,7 @@ DEBS := mmdebstrap debian-archive-keyring qemu-system-x86 qemu-utils ovmf seabio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 INTEGRATION_TIMEOUT ?= 40m
 
-.PHONY: all deps gomod build test test-short test-integration demo bench-build bench-boot fuzz clean
+.PHONY: all deps gomod build test test-short test-integration demo bench-build bench-boot bench-serve fuzz clean
 
 all: build
 
@@ -45,6 +45,8 @@ test: deps build test-short test-integration
 demo: deps build
 	./$(BIN) --state-dir $(STATE) build --test examples/debian-cloud.yaml
 	./$(BIN) --state-dir $(STATE) images
+	-./$(BIN) --state-dir $(STATE) promote debian-cloud 0.1.0 --to devel --reason "make demo"
+	./$(BIN) --state-dir $(STATE) keygen && ./$(BIN) --state-dir $(STATE) serve
 
 bench-build: deps build
 	$(GO) run ./bench/build
@@ -55,6 +57,12 @@ bench-build: deps build
 bench-boot: deps build
 	$(GO) run ./bench/boot -state-dir $(STATE) -bakery $(BIN)
 
+# bench-serve: requests/s and p99 of `bakery serve` against Go's static file
+# server on the same published files (index and a products file); writes
+# bench/results/serve.json.
+bench-serve: build
+	$(GO) run ./bench/serve -bakery $(BIN)
+
 # fuzz runs every fuzz target for FUZZTIME each (parsers of outside input).
 FUZZTIME ?= 15s
 FUZZ_TARGETS := internal/recipe:FuzzParse internal/apt:FuzzParseParagraphs internal/apt:FuzzParsePackages \
@@ -63,7 +71,8 @@ FUZZ_TARGETS := internal/recipe:FuzzParse internal/apt:FuzzParseParagraphs inter
 	internal/element:FuzzParsePackageInstalls internal/boottest:FuzzReadGPT internal/boottest:FuzzSeedISO \
 	internal/boottest:FuzzParsers internal/artifact:FuzzValidateDigest internal/hygiene:FuzzFindToken \
 	internal/qemu:FuzzTailLines internal/qemu:FuzzBootFailure internal/version:FuzzParse \
-	internal/webhook:FuzzVerify internal/provenance:FuzzParse internal/treediff:FuzzRead
+	internal/webhook:FuzzVerify internal/provenance:FuzzParse internal/treediff:FuzzRead \
+	internal/simplestreams:FuzzParse
 fuzz: gomod
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t#*:}; \
 		echo "fuzz $$pkg $$fn"; $(GO) test -run NONE -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg/; done

@@ -48,6 +48,9 @@ func commands() []command {
 		{"log", "show the audit log of release actions", runLog},
 		{"feed", "print the Atom feed of releases or security releases (all products or one)", runFeed},
 		{"webhook", "manage webhooks (add, ls, rm, deliveries) and deliver their events (deliver)", runWebhook},
+		{"keygen", "make the OpenPGP key that signs the published simplestreams", runKeygen},
+		{"publish", "write the catalog as a signed simplestreams mirror into a directory (--to DIR)", runPublish},
+		{"serve", "serve the catalog over HTTP as a signed simplestreams mirror (--listen)", runServe},
 		{"version", "print bakery's version; 'version compare' and 'version next' apply version schemes", runVersion},
 	}
 }

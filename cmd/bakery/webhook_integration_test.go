@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -90,16 +89,6 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 	}
 }
 
-// buildBakery builds the bakery binary into a temporary directory.
-func buildBakery(t *testing.T, ctx context.Context) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "bakery")
-	if _, err := (runner.Exec{}).Run(ctx, runner.Cmd{Args: []string{"go", "build", "-o", bin, "."}}); err != nil {
-		t.Fatalf("building bakery: %v", err)
-	}
-	return bin
-}
-
 // TestIntegrationWebhookExactlyOnce drives a real bakery: promotions by
 // subprocesses, delivery by a `bakery webhook deliver` subprocess that is
 // killed (SIGKILL) once in the middle of a delivery and is down while
@@ -111,7 +100,7 @@ func TestIntegrationWebhookExactlyOnce(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	bin := buildBakery(t, ctx)
+	bin := buildBakery(t)
 	state, _ := releaseState(t, []string{"1.0.0", "1.1.0", "1.2.0"}, []bool{true, true, true})
 	bakery := func(args ...string) string {
 		t.Helper()

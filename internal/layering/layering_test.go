@@ -19,9 +19,10 @@ const module = "github.com/bakery-dev/bakery/"
 var lower = []string{
 	"internal/runner", "internal/progress", "internal/recipe", "internal/catalog",
 	"internal/artifact", "internal/apt", "internal/hygiene", "internal/version",
+	"internal/pgpkey", "internal/simplestreams",
 }
 
-var higher = []string{"cmd/", "internal/build", "internal/boottest", "internal/server"}
+var higher = []string{"cmd/", "internal/build", "internal/boottest", "internal/server", "internal/publish"}
 
 // imports maps each package directory (relative to the repository root) to
 // the imports of its non-test files.

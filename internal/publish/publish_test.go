@@ -1,0 +1,190 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+
+	"github.com/bakery-dev/bakery/internal/artifact/fsstore"
+	"github.com/bakery-dev/bakery/internal/catalog"
+	"github.com/bakery-dev/bakery/internal/catalog/sqlite"
+	"github.com/bakery-dev/bakery/internal/pgpkey"
+	"github.com/bakery-dev/bakery/internal/publish/publishtest"
+	"github.com/bakery-dev/bakery/internal/simplestreams"
+)
+
+type env struct {
+	cat   *sqlite.DB
+	store *fsstore.Store
+	key   *pgpkey.Key
+	ring  openpgp.EntityList
+	fill  *publishtest.Filler
+	runs  int
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	cat, err := sqlite.Open(ctx, filepath.Join(dir, "catalog.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cat.Close() })
+	store, err := fsstore.New(filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := pgpkey.Create(filepath.Join(dir, "keys"), pgpkey.Spec{Name: "t", PrivateFile: "k", PublicFile: "k.asc", ArmoredPublic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := key.ArmoredPublic()
+	ring, _ := pgpkey.ReadKeyring(pub)
+	return &env{cat: cat, store: store, key: key, ring: ring, fill: publishtest.New(cat, store, 1, 4096)}
+}
+
+func (e *env) publish(t *testing.T, dir string) Stats {
+	t.Helper()
+	e.runs++ // a new time each run: a new expiry, so a new index
+	snap, err := Build(context.Background(), e.cat, e.key, DefaultOptions(), time.Now().Add(time.Duration(e.runs)*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ToDir(context.Background(), snap, e.store, dir, DirOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// verifyTree reads the published tree as a client would (signed documents)
+// and checks every item's size and sha256; it returns the item count.
+func (e *env) verifyTree(t *testing.T, dir string) int {
+	t.Helper()
+	c := &simplestreams.Client{Source: simplestreams.Dir(dir), Keyring: e.ring}
+	n := 0
+	err := c.Walk(context.Background(), func(_, _, _ string, it simplestreams.ProductVersionItem) error {
+		n++
+		return c.VerifyItem(context.Background(), it)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestToDirIncrementalAndStale(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	if err := e.fill.Fill(ctx, []string{"alpha", "beta"}, 3); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "www")
+	first := e.publish(t, dir)
+	items := e.verifyTree(t, dir)
+	// 2 products × 3 images × 5 artifacts; 3 streams × 2 docs + index × 2 + key.
+	if first.Written != 30+6+2+1 || items == 0 {
+		t.Fatalf("first publish %+v, %d items", first, items)
+	}
+	if _, err := os.Stat(filepath.Join(dir, KeyPath)); err != nil {
+		t.Fatal(err)
+	}
+	qcow := filepath.Join(dir, "images/alpha")
+	before := modTimes(t, qcow)
+
+	second := e.publish(t, dir)
+	if second.Written != 2 || second.Removed != 0 {
+		t.Errorf("unchanged catalog: %+v, want only the index (2 files) written", second)
+	}
+	if after := modTimes(t, qcow); !equalMaps(before, after) {
+		t.Error("an unchanged publish touched artifacts")
+	}
+
+	imgs, _ := e.cat.ListImages(ctx, catalog.ListOptions{Product: "alpha"})
+	victim := imgs[len(imgs)-1] // the oldest: on stable
+	if err := e.fill.Revoke(ctx, victim); err != nil {
+		t.Fatal(err)
+	}
+	third := e.publish(t, dir)
+	if third.Removed != 5 {
+		t.Errorf("after a revocation: %+v, want the 5 artifacts of %s removed", third, victim.Name)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "images", victim.Product, victim.Serial)); !os.IsNotExist(err) {
+		t.Errorf("revoked image's directory still there: %v", err)
+	}
+	e.verifyTree(t, dir)
+}
+
+func TestToDirRepairsDamagedArtifact(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	if err := e.fill.Fill(ctx, []string{"alpha"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	e.publish(t, dir)
+	var victim string
+	filepath.Walk(filepath.Join(dir, "images"), func(p string, info os.FileInfo, err error) error {
+		if info.Mode().IsRegular() && victim == "" {
+			victim = p
+		}
+		return nil
+	})
+	data, _ := os.ReadFile(victim)
+	data[0] ^= 0xff
+	os.WriteFile(victim, data, 0o644) // same size, new mtime
+	if st := e.publish(t, dir); st.Written != 3 {
+		t.Errorf("after damaging %s: %+v, want it rewritten with the index", victim, st)
+	}
+	e.verifyTree(t, dir)
+}
+
+func TestToDirBusy(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := lockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	e := newEnv(t)
+	snap, err := Build(context.Background(), e.cat, e.key, DefaultOptions(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ToDir(context.Background(), snap, e.store, dir, DirOptions{}); !errors.Is(err, ErrBusy) {
+		t.Errorf("second publisher: %v, want ErrBusy", err)
+	}
+}
+
+func modTimes(t *testing.T, dir string) map[string]time.Time {
+	t.Helper()
+	out := map[string]time.Time{}
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			out[p] = info.ModTime()
+		}
+		return err
+	})
+	if err != nil || len(out) == 0 {
+		t.Fatalf("walking %s: %v (%d files)", dir, err, len(out))
+	}
+	return out
+}
+
+func equalMaps(a, b map[string]time.Time) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if !b[k].Equal(v) {
+			return false
+		}
+	}
+	return true
+}
