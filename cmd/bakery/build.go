@@ -26,6 +26,7 @@ type buildFlags struct {
 	recipeDir   string
 	recipePath  string
 	noLock      bool // --no-lock: ignore RECIPE.lock
+	cache       cacheFlags
 }
 
 func runBuild(ctx context.Context, g *globals, args []string) error {
@@ -37,6 +38,7 @@ func runBuild(ctx context.Context, g *globals, args []string) error {
 	fs.StringVar(&f.treeDir, "tree-dir", "", "where root trees are made (default /dev/shm when it has room, else the state directory; env BAKERY_TREE_DIR)")
 	fs.StringVar(&f.aptDir, "apt-config", "/etc/apt", "host apt configuration to take the default mirror from")
 	fs.BoolVar(&f.noLock, "no-lock", false, "ignore the recipe's lock file (RECIPE.lock) and resolve packages from the mirror")
+	f.cache.register(fs)
 	fs.StringVar(&f.elements, "elements-path", "", "colon-separated element directories searched first (env ELEMENTS_PATH); then elements/ beside the recipe and at the top of its repository")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -116,13 +118,17 @@ func buildOptions(g *globals, f buildFlags, r *recipe.Recipe, st *stateHandles) 
 	if tree == "" {
 		tree = build.DefaultTreeDir()
 	}
+	cache, err := openStageCache(g, f.cache, st.dir)
+	if err != nil {
+		return build.Options{}, err
+	}
 	return build.Options{
 		Recipe: r, Mirror: mirror, SecurityMirror: security,
 		WorkDir: filepath.Join(st.dir, "work"), TreeDir: tree, ImagesDir: filepath.Join(st.dir, "images"),
 		Catalog: st.catalog, Store: st.store, Runner: runner.Exec{}, Logger: g.logger(),
 		Progress: g.sink(), Now: time.Now,
 		RecipeDir: f.recipeDir, ElementsPath: elementsPath(g, f.elements), CacheDir: filepath.Join(st.dir, "cache"),
-		InputsDir: filepath.Join(st.dir, "inputs"), KeyDir: filepath.Join(st.dir, "keys"),
+		InputsDir: filepath.Join(st.dir, "inputs"), KeyDir: filepath.Join(st.dir, "keys"), StageCache: cache,
 	}, nil
 }
 

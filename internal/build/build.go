@@ -19,6 +19,7 @@ import (
 	"github.com/bakery-dev/bakery/internal/progress"
 	"github.com/bakery-dev/bakery/internal/recipe"
 	"github.com/bakery-dev/bakery/internal/runner"
+	"github.com/bakery-dev/bakery/internal/stagecache"
 )
 
 // FormatSalt is mixed into every build ID; bump it when a bug in an older
@@ -39,12 +40,13 @@ type Options struct {
 	Logger         *slog.Logger
 	Progress       progress.Sink
 	Now            func() time.Time
-	RecipeDir      string     // relative config repositories and elements/ are found from here
-	ElementsPath   []string   // element directories searched first (ELEMENTS_PATH, --elements-path)
-	CacheDir       string     // kept between builds: git mirrors and exported config trees
-	Lock           *lock.Lock // the recipe's lock: install exactly its packages, from the input archive
-	InputsDir      string     // the input archive (state directory), for locked builds
-	KeyDir         string     // the local repository key (state directory), for locked builds
+	RecipeDir      string            // relative config repositories and elements/ are found from here
+	ElementsPath   []string          // element directories searched first (ELEMENTS_PATH, --elements-path)
+	CacheDir       string            // kept between builds: git mirrors and exported config trees
+	Lock           *lock.Lock        // the recipe's lock: install exactly its packages, from the input archive
+	InputsDir      string            // the input archive (state directory), for locked builds
+	KeyDir         string            // the local repository key (state directory), for locked builds
+	StageCache     *stagecache.Cache // keeps a locked build's bootstrapped tree between builds; nil = off
 }
 
 // Result is a recorded image and where its files are.
@@ -98,6 +100,8 @@ func Prepare(ctx context.Context, o Options) (Params, Plan, error) {
 	if p.Identity.BuildID, err = buildID(p); err != nil {
 		return Params{}, Plan{}, err
 	}
+	mirror, security := lockedSources(p)
+	p.CacheState = bootstrapCacheState(o.StageCache, bootstrapStage(p, mirror, security).CacheKey)
 	return p, NewPlan(p), nil
 }
 
@@ -142,6 +146,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	ws.StageCache = o.StageCache
 	res, err := runPlan(ctx, ws, plan, params, o)
 	if cerr := ws.Cleanup(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("cleaning up workspace: %w", cerr))

@@ -28,6 +28,7 @@ type Params struct {
 	InputsDir       string            // the input archive (locked builds)
 	KeyDir          string            // the local repository's signing key (locked builds)
 	RecipeDir       string            // the recipe's directory: its tests' paths are relative to it
+	CacheState      string            // the bootstrap's stage cache state (hit, miss, off, unlocked); "" = not known
 }
 
 // Plan is the ordered list of stages of one build.
@@ -45,11 +46,7 @@ func NewPlan(p Params) Plan {
 	mirror, security := lockedSources(p)
 	stages := inputStages(p)
 	stages = append(stages,
-		Bootstrap{
-			Release: r.Release, Arch: r.Arch, Mirror: mirror, SecurityMirror: security,
-			Packages: bootstrapPackages(p), SourceDateEpoch: p.SourceDateEpoch,
-			FromArchive: p.Lock != nil, KeyDir: p.KeyDir,
-		},
+		bootstrapStage(p, mirror, security),
 		Configure{Identity: id, Hostname: r.Hostname},
 	)
 	stages = append(stages, elementStages(p)...)
@@ -74,6 +71,20 @@ func NewPlan(p Params) Plan {
 		ManifestFile: id.Name + ".manifest.json", SBOMFile: id.Name + ".sbom.spdx.json",
 	})
 	return Plan{Stages: stages}
+}
+
+func bootstrapStage(p Params, mirror, security string) Bootstrap {
+	r := p.Recipe
+	b := Bootstrap{
+		Release: r.Release, Arch: r.Arch, Mirror: mirror, SecurityMirror: security,
+		Packages: bootstrapPackages(p), SourceDateEpoch: p.SourceDateEpoch,
+		FromArchive: p.Lock != nil, KeyDir: p.KeyDir, CacheState: p.CacheState,
+	}
+	b.CacheKey = BootstrapKey(b, p.Lock, p.Tools)
+	if b.CacheKey == "" {
+		b.CacheState = CacheUnlocked
+	}
+	return b
 }
 
 // bootstrapPackages are the kernel, the base set, the recipe's packages and

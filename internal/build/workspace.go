@@ -12,6 +12,7 @@ import (
 	"github.com/bakery-dev/bakery/internal/manifest"
 	"github.com/bakery-dev/bakery/internal/progress"
 	"github.com/bakery-dev/bakery/internal/runner"
+	"github.com/bakery-dev/bakery/internal/stagecache"
 )
 
 // Workspace is the scratch area of one build and what its stages produce.
@@ -22,6 +23,8 @@ type Workspace struct {
 	Runner   runner.Runner
 	Logger   *slog.Logger
 	Progress progress.Sink
+	// StageCache keeps stage results between builds; nil disables it.
+	StageCache *stagecache.Cache
 
 	Packages  []manifest.Package // installed packages, read from the tree
 	Hygiene   hygiene.Report
