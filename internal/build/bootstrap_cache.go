@@ -90,16 +90,41 @@ func (s Bootstrap) restore(ctx context.Context, ws *Workspace) bool {
 	return false
 }
 
-// store keeps the finished tree in the stage cache. A failure is logged,
-// not fatal: the build itself is fine.
-func (s Bootstrap) store(ctx context.Context, ws *Workspace) {
+// settle replaces the tree mmdebstrap made by one extracted from its tar
+// archive, as a cached rebuild gets it (see stagecache.CopyTree): from the
+// stage cache entry it stores, or, with the cache off or failing, through a
+// pipe.
+func (s Bootstrap) settle(ctx context.Context, ws *Workspace) error {
 	start := time.Now()
-	e, err := ws.StageCache.Store(ctx, s.CacheKey, s.Name(), ws.Tree)
-	if err != nil {
-		ws.Logger.Warn("stage cache: storing the bootstrap failed", "key", s.CacheKey, "err", err)
-		return
+	fresh := ws.Tree + ".settled"
+	if s.cached(ws) && s.storeAndRestore(ctx, ws, fresh) {
+		s.info(ws, fmt.Sprintf("stored in cache and restored (key %s, in %.1fs)", short(s.CacheKey), time.Since(start).Seconds()))
+	} else if err := stagecache.CopyTree(ctx, ws.Runner, ws.Tree, fresh); err != nil {
+		return err
 	}
-	s.info(ws, fmt.Sprintf("stored in cache (key %s, %s, in %.1fs)", short(s.CacheKey), sizeText(e.Size), time.Since(start).Seconds()))
+	if err := removeTree(ws.Tree); err != nil {
+		return err
+	}
+	if err := os.Rename(fresh, ws.Tree); err != nil {
+		return fmt.Errorf("settling the bootstrapped tree: %w", err)
+	}
+	return nil
+}
+
+// storeAndRestore keeps the tree in the stage cache and extracts the new
+// entry into dir. A failure is logged, not fatal: the caller copies the
+// tree instead.
+func (s Bootstrap) storeAndRestore(ctx context.Context, ws *Workspace, dir string) bool {
+	if _, err := ws.StageCache.Store(ctx, s.CacheKey, s.Name(), ws.Tree); err != nil {
+		ws.Logger.Warn("stage cache: storing the bootstrap failed", "key", s.CacheKey, "err", err)
+		return false
+	}
+	if _, err := ws.StageCache.Restore(ctx, s.CacheKey, dir); err != nil {
+		ws.Logger.Warn("stage cache: restoring the stored bootstrap failed", "key", s.CacheKey, "err", err)
+		_ = os.RemoveAll(dir)
+		return false
+	}
+	return true
 }
 
 func (s Bootstrap) info(ws *Workspace, msg string) {

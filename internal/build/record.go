@@ -54,9 +54,12 @@ func newImage(ws *Workspace, p Params) catalog.Image {
 }
 
 func storeOutput(ctx context.Context, st artifact.Store, out Output) (catalog.Artifact, error) {
-	digest, size, err := artifact.DigestFile(out.Path)
-	if err != nil {
-		return catalog.Artifact{}, fmt.Errorf("hashing %s: %w", out.Filename, err)
+	digest, size := out.Digest, out.Size
+	var err error
+	if digest == "" { // the manifest itself, written after the others were hashed
+		if digest, size, err = artifact.DigestFile(out.Path); err != nil {
+			return catalog.Artifact{}, fmt.Errorf("hashing %s: %w", out.Filename, err)
+		}
 	}
 	if ad, ok := st.(artifact.Adopter); ok {
 		err = ad.Adopt(ctx, digest, out.Path)

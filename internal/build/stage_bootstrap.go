@@ -138,8 +138,10 @@ func (s Bootstrap) Run(ctx context.Context, ws *Workspace) error {
 	if err := s.bootstrap(ctx, ws); err != nil {
 		return err
 	}
-	if s.cached(ws) {
-		s.store(ctx, ws)
+	if s.CacheKey != "" { // a locked build: its tree must be the same, cached or not
+		if err := s.settle(ctx, ws); err != nil {
+			return err
+		}
 	}
 	return s.readPackages(ws)
 }

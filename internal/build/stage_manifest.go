@@ -3,8 +3,11 @@ package build
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/bakery-dev/bakery/internal/artifact"
@@ -76,14 +79,32 @@ func (s Manifest) writeSBOM(ws *Workspace) error {
 	return nil
 }
 
+// digestOutputs hashes every output (in parallel, one per CPU), records
+// the digests in outs for the artifact store, and lists them.
 func digestOutputs(outs []Output) ([]manifest.Artifact, error) {
+	errs := make([]error, len(outs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.NumCPU())
+	for i := range outs {
+		wg.Add(1)
+		go func(o *Output) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d, size, err := artifact.DigestFile(o.Path)
+			if err != nil {
+				errs[i] = fmt.Errorf("hashing %s: %w", o.Filename, err)
+			}
+			o.Digest, o.Size = d, size
+		}(&outs[i])
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	arts := make([]manifest.Artifact, 0, len(outs))
 	for _, o := range outs {
-		d, size, err := artifact.DigestFile(o.Path)
-		if err != nil {
-			return nil, fmt.Errorf("hashing %s: %w", o.Filename, err)
-		}
-		arts = append(arts, manifest.Artifact{Kind: o.Kind, Filename: o.Filename, SHA256: Checksum(d), Size: size})
+		arts = append(arts, manifest.Artifact{Kind: o.Kind, Filename: o.Filename, SHA256: Checksum(o.Digest), Size: o.Size})
 	}
 	return arts, nil
 }

@@ -40,6 +40,8 @@ type Output struct {
 	Kind     string // qcow2, raw, rootfs-tar, manifest, sbom
 	Filename string // name users see, e.g. NAME.qcow2
 	Path     string // where it is in the workspace
+	Digest   string // sha256:…, once the manifest stage hashed it ("" before)
+	Size     int64
 }
 
 // NewWorkspace creates a fresh workspace directory under parent. The root

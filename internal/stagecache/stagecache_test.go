@@ -300,3 +300,35 @@ func TestArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyTreeMatchesRestore: a tree copied through the tar pipe is the
+// tree a restore of its entry gives.
+func TestCopyTreeMatchesRestore(t *testing.T) {
+	c, _ := newCache(t, 0)
+	ctx := context.Background()
+	tree := filepath.Join(t.TempDir(), "tree")
+	sampleTree(t, tree, "copy me\n")
+	copied := filepath.Join(t.TempDir(), "copied")
+	if err := CopyTree(ctx, runner.Exec{}, tree, copied); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Store(ctx, key(7), "bootstrap", tree); err != nil {
+		t.Fatal(err)
+	}
+	restored := filepath.Join(t.TempDir(), "restored")
+	if _, err := c.Restore(ctx, key(7), restored); err != nil {
+		t.Fatal(err)
+	}
+	a, b := describe(t, copied), describe(t, restored)
+	for p, d := range b {
+		if a[p] != d {
+			t.Errorf("%s: copied %q, restored %q", p, a[p], d)
+		}
+	}
+	if len(a) != len(b) || len(a) < 8 {
+		t.Errorf("copied %d paths, restored %d", len(a), len(b))
+	}
+	if err := CopyTree(ctx, runner.Exec{}, filepath.Join(t.TempDir(), "missing"), filepath.Join(t.TempDir(), "x")); err == nil {
+		t.Error("copying a missing tree succeeded")
+	}
+}

@@ -23,17 +23,54 @@ func Tools() []string { return []string{"tar", "zstd"} }
 // numeric owners, modes, xattrs (file capabilities), ACLs, hardlinks,
 // device nodes and nanosecond modification times.
 func CreateArgs(tree string) []string {
+	return append(createArgs(tree), "--use-compress-program=zstd -T0 -1 -q", ".")
+}
+
+func createArgs(tree string) []string {
 	return []string{"tar", "--create", "--file=-", "--directory=" + tree,
 		"--format=posix", "--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls",
-		"--sort=name", "--one-file-system", "--use-compress-program=zstd -T0 -1 -q", "."}
+		"--sort=name", "--one-file-system"}
 }
 
 // ExtractArgs is the tar command line that restores an archive read from
 // standard input into dir, as it was (owners, modes, xattrs, ACLs, times).
 func ExtractArgs(dir string) []string {
+	return append(extractArgs(dir), "--use-compress-program=zstd -q")
+}
+
+func extractArgs(dir string) []string {
 	return []string{"tar", "--extract", "--file=-", "--directory=" + dir,
 		"--numeric-owner", "--same-owner", "--preserve-permissions",
-		"--xattrs", "--xattrs-include=*", "--acls", "--use-compress-program=zstd -q"}
+		"--xattrs", "--xattrs-include=*", "--acls"}
+}
+
+// CopyTree recreates src at dst (which must not exist) exactly as Restore
+// would from an entry of src, without keeping an entry: tar piped into
+// tar. A tree made by extraction differs from one made by mmdebstrap in
+// ways tar does not show but mkfs.ext4 -d does, so every locked build
+// passes its bootstrapped tree through tar once, cached or not, and a
+// cached rebuild stays identical to a cold one.
+func CopyTree(ctx context.Context, r runner.Runner, src, dst string) error {
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		return fmt.Errorf("copying tree %s: %w", src, err)
+	}
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := r.Run(ctx, runner.Cmd{Args: append(createArgs(src), "."), Stdout: pw})
+		pw.CloseWithError(err)
+		errc <- err
+	}()
+	_, err := r.Run(ctx, runner.Cmd{Args: extractArgs(dst), Stdin: pr})
+	pr.CloseWithError(io.ErrClosedPipe) // unblock the writer if tar -x stopped early
+	if werr := <-errc; err == nil {
+		err = werr
+	}
+	if err != nil {
+		_ = os.RemoveAll(dst)
+		return fmt.Errorf("copying tree %s: %w", src, err)
+	}
+	return nil
 }
 
 // Store archives tree as the entry for key, replacing nothing: when an
