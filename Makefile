@@ -13,7 +13,7 @@ DEBS := mmdebstrap debian-archive-keyring qemu-system-x86 qemu-utils ovmf seabio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 INTEGRATION_TIMEOUT ?= 40m
 
-.PHONY: all deps gomod build test test-short test-integration demo bench-build bench-boot fuzz clean
+.PHONY: all deps gomod build test test-short test-integration demo bench-build bench-rebuild bench-boot fuzz clean
 
 all: build
 
@@ -48,6 +48,13 @@ demo: deps build
 
 bench-build: deps build
 	$(GO) run ./bench/build
+
+# bench-rebuild: cold locked build vs warm rebuild from the stage cache
+# (another version string), their ratio (target ≤ 0.25), and whether a
+# warm rebuild of the same version is bit-identical; writes
+# bench/results/rebuild.json.
+bench-rebuild: deps build
+	$(GO) run ./bench/rebuild
 
 # bench-boot: boot-to-SSH seconds (SeaBIOS, OVMF) and whole `bakery test`
 # wall time of the newest image in $(STATE) (built first if there is none);

@@ -24,7 +24,11 @@ const refused = "http://127.0.0.1:9"
 // build of examples/debian-cloud.yaml against the real mirror) and builds
 // its lock again with both mirrors pointing at an address that refuses
 // connections: the second build installs from the input archive alone and
-// must be identical, bit for bit. It also checks that a corrupted archive
+// must be identical, bit for bit. The stage cache entry the first build
+// stored is corrupted beforehand, so the second build also shows that a
+// corrupt entry is detected, discarded and made again (mmdebstrap runs).
+// A third build then restores the bootstrap from the stage cache: it must
+// be faster and identical too. It also checks that a corrupted archive
 // entry is detected and that a stale lock is refused.
 func TestIntegrationLockedRebuildOffline(t *testing.T) {
 	s := sharedLocked(t)
@@ -42,13 +46,30 @@ func TestIntegrationLockedRebuildOffline(t *testing.T) {
 	copyLock(t, s.recipe, recipeFile)
 	offline := map[string]string{"BAKERY_OUTPUTS": "qcow2,raw,rootfs-tar", "BAKERY_MIRROR": refused + "/debian"}
 	t.Run("corrupt archive entry is refused", func(t *testing.T) { checkCorruptInput(t, state, recipeFile, offline, l) })
-	second := buildCLI(t, offline, state, recipeFile)
+	entry := corruptCacheEntry(t, state)
+	second, events := buildCLIEvents(t, offline, state, recipeFile)
+	if !strings.Contains(events, "cache entry "+entry[:12]+" is corrupt, discarded") || !strings.Contains(events, "stored in cache") {
+		t.Errorf("the corrupt stage cache entry was not reported, discarded and stored again:\n%s", cacheEvents(events))
+	}
 
 	if first.Image.BuildID != second.Image.BuildID {
 		t.Errorf("build IDs differ: %s vs %s", first.Image.BuildID, second.Image.BuildID)
 	}
 	checkInstalledMatchesLock(t, second, l)
 	compareOutputs(t, first, second)
+
+	t.Run("warm rebuild from the stage cache", func(t *testing.T) {
+		warm, events := buildCLIEvents(t, offline, state, recipeFile)
+		if !strings.Contains(events, "restored from cache (key "+entry[:12]) {
+			t.Errorf("the bootstrap was not restored from the stage cache:\n%s", cacheEvents(events))
+		}
+		if warm.Image.BuildDuration >= first.Image.BuildDuration {
+			t.Errorf("warm rebuild took %s, the cold build %s", warm.Image.BuildDuration, first.Image.BuildDuration)
+		}
+		t.Logf("cold build %s, warm rebuild %s", first.Image.BuildDuration, warm.Image.BuildDuration)
+		compareOutputs(t, first, warm)
+		checkCacheLs(t, state, entry)
+	})
 
 	t.Run("stale lock", func(t *testing.T) {
 		stale := writeFile(t, dir, "debian-cloud.yaml", strings.Replace(string(data), "  - vim-tiny\n", "  - vim-tiny\n  - htop\n", 1))
@@ -57,6 +78,67 @@ func TestIntegrationLockedRebuildOffline(t *testing.T) {
 			t.Errorf("stale lock: exit %d, want 2 with a hint:\n%s", code, errOut)
 		}
 	})
+}
+
+// corruptCacheEntry flips bytes in the middle of the one stage cache
+// entry (the shared build's bootstrap) and returns its key.
+func corruptCacheEntry(t *testing.T, state string) string {
+	t.Helper()
+	archives, _ := filepath.Glob(filepath.Join(state, "cache", "stages", "*", "tree.tar.zst"))
+	if len(archives) != 1 {
+		t.Fatalf("stage cache entries after the first build: %v, want one", archives)
+	}
+	f, err := os.OpenFile(archives[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	info, _ := f.Stat()
+	if _, err := f.WriteAt([]byte("corrupt!"), info.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Base(filepath.Dir(archives[0]))
+}
+
+// cacheEvents picks the stage cache's progress messages out of a build's
+// JSON event lines.
+func cacheEvents(events string) string {
+	var out []string
+	for _, line := range strings.Split(events, "\n") {
+		if strings.Contains(line, "cache") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func checkCacheLs(t *testing.T, state, key string) {
+	t.Helper()
+	code, out, errOut := runCLI(t, nil, "--state-dir", state, "--json", "cache", "ls")
+	var entries []struct {
+		Key, Stage string
+		Size       int64
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &entries) != nil {
+		t.Fatalf("cache ls: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if len(entries) != 1 || entries[0].Key != key || entries[0].Stage != "bootstrap" || entries[0].Size <= 0 {
+		t.Errorf("cache ls = %s, want the bootstrap entry %s", out, key)
+	}
+}
+
+func buildCLIEvents(t *testing.T, env map[string]string, state, recipeFile string) (builtImage, string) {
+	t.Helper()
+	code, out, errOut := runCLI(t, env, "--state-dir", state, "--json", "build", recipeFile)
+	if code != 0 {
+		t.Fatalf("build: exit %d\n%s\n%s", code, out, tail(errOut, 60))
+	}
+	var b builtImage
+	if err := json.Unmarshal([]byte(out), &b); err != nil {
+		t.Fatalf("build --json output: %v\n%s", err, out)
+	}
+	t.Logf("built %s in %s", b.Image.Name, b.Image.BuildDuration)
+	return b, errOut
 }
 
 func copyLock(t *testing.T, fromRecipe, toRecipe string) {
@@ -68,20 +150,6 @@ func copyLock(t *testing.T, fromRecipe, toRecipe string) {
 	if err := os.WriteFile(lock.PathFor(toRecipe), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func buildCLI(t *testing.T, env map[string]string, state, recipeFile string) builtImage {
-	t.Helper()
-	code, out, errOut := runCLI(t, env, "--state-dir", state, "--json", "build", recipeFile)
-	if code != 0 {
-		t.Fatalf("build: exit %d\n%s\n%s", code, out, tail(errOut, 60))
-	}
-	var b builtImage
-	if err := json.Unmarshal([]byte(out), &b); err != nil {
-		t.Fatalf("build --json output: %v\n%s", err, out)
-	}
-	t.Logf("built %s in %s", b.Image.Name, b.Image.BuildDuration)
-	return b
 }
 
 // checkCorruptInput damages one archived .deb: with no mirror to fetch it
