@@ -41,7 +41,9 @@ func TestParseCacheMax(t *testing.T) {
 
 func TestOpenStageCache(t *testing.T) {
 	state := t.TempDir()
-	g := &globals{getenv: func(k string) (string, bool) { return map[string]string{"BAKERY_CACHE_MAX": "off"}[k], k == "BAKERY_CACHE_MAX" }}
+	g := &globals{getenv: func(k string) (string, bool) {
+		return map[string]string{"BAKERY_CACHE_MAX": "off"}[k], k == "BAKERY_CACHE_MAX"
+	}}
 	if c, err := openStageCache(g, cacheFlags{}, state); c != nil || err != nil {
 		t.Errorf("BAKERY_CACHE_MAX=off: cache %v, %v", c, err)
 	}
