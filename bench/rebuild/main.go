@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/bakery-dev/bakery/internal/runner"
@@ -40,6 +41,9 @@ type result struct {
 	WarmStages    map[string]float64 `json:"warm_stage_seconds"`
 	ColdStages    map[string]float64 `json:"cold_stage_seconds"`
 	CacheMessages []string           `json:"cache_messages"`
+	// LoadAverage is /proc/loadavg before the cold build and after the
+	// last one: the box is shared, and a busy one stretches every figure.
+	LoadAverage [2]string `json:"load_average"`
 }
 
 type build struct {
@@ -70,6 +74,7 @@ func run(ctx context.Context) error {
 	if _, err := bakery(ctx, state, nil, "lock", recipe); err != nil {
 		return err
 	}
+	loadBefore := loadAverage()
 	cold, err := timeBuild(ctx, state, recipe, nil)
 	if err != nil {
 		return err
@@ -85,7 +90,8 @@ func run(ctx context.Context) error {
 	res := result{Date: time.Now().UTC(), Recipe: recipePath, ColdSeconds: cold.seconds, WarmSeconds: warm.seconds,
 		Ratio: warm.seconds / cold.seconds, Target: target, SameSeconds: same.seconds,
 		ColdDigests: cold.digests, SameDigests: same.digests, Identical: identical(cold.digests, same.digests),
-		WarmStages: warm.stages, ColdStages: cold.stages, CacheMessages: append(cold.messages, warm.messages...)}
+		WarmStages: warm.stages, ColdStages: cold.stages, CacheMessages: append(cold.messages, warm.messages...),
+		LoadAverage: [2]string{loadBefore, loadAverage()}}
 	report(res)
 	return writeResult(res)
 }
@@ -151,10 +157,19 @@ func readEvents(events []byte, b *build) {
 		switch {
 		case e.Kind == "stage-done":
 			b.stages[e.Stage] = float64(e.Elapsed) / 1e9
-		case e.Stage == "bootstrap" && bytes.Contains([]byte(e.Message), []byte("cache")):
+		case e.Stage == "bootstrap" && strings.Contains(e.Message, "cache (key"):
 			b.messages = append(b.messages, e.Message)
 		}
 	}
+}
+
+func loadAverage() string {
+	data, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func identical(a, b map[string]string) bool {
@@ -193,6 +208,7 @@ func report(r result) {
 	for _, m := range r.CacheMessages {
 		fmt.Println("  bootstrap:", m)
 	}
+	fmt.Printf("load average: %s before, %s after (2 cores)\n", r.LoadAverage[0], r.LoadAverage[1])
 }
 
 func writeResult(res result) error {
