@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -19,13 +20,11 @@ import (
 // artifact that is missing or unverified.
 func record(ctx context.Context, ws *Workspace, p Params, o Options) (Result, error) {
 	img := newImage(ws, p)
-	for _, out := range ws.Artifacts {
-		a, err := storeOutput(ctx, o.Store, out)
-		if err != nil {
-			return Result{}, err
-		}
-		img.Artifacts = append(img.Artifacts, a)
+	arts, err := storeOutputs(ctx, o.Store, ws.Artifacts)
+	if err != nil {
+		return Result{}, err
 	}
+	img.Artifacts = arts
 	if err := o.Catalog.AddImage(ctx, img); err != nil {
 		return Result{}, fmt.Errorf("recording image %s: %w", img.Name, err)
 	}
@@ -51,6 +50,27 @@ func newImage(ws *Workspace, p Params) catalog.Image {
 		img.Hygiene = append(img.Hygiene, catalog.Check{Name: r.Rule, Passed: r.Passed, Detail: r.Detail, Found: r.Found})
 	}
 	return img
+}
+
+// storeOutputs stores the outputs concurrently (the store re-hashes and
+// syncs each, and the raw disk alone takes seconds) and lists them in
+// their order.
+func storeOutputs(ctx context.Context, st artifact.Store, outs []Output) ([]catalog.Artifact, error) {
+	arts := make([]catalog.Artifact, len(outs))
+	errs := make([]error, len(outs))
+	var wg sync.WaitGroup
+	for i, out := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			arts[i], errs[i] = storeOutput(ctx, st, out)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return arts, nil
 }
 
 func storeOutput(ctx context.Context, st artifact.Store, out Output) (catalog.Artifact, error) {
