@@ -154,6 +154,9 @@ func (c *Cache) Restore(ctx context.Context, key, dir string) (Entry, error) {
 	}
 	f, err := os.Open(filepath.Join(c.entryDir(key), archiveName))
 	if err != nil {
+		if _, serr := os.Stat(c.entryDir(key)); errors.Is(serr, fs.ErrNotExist) {
+			return Entry{}, fmt.Errorf("%w for key %s (evicted meanwhile)", ErrNotFound, key)
+		}
 		return Entry{}, c.discard(key, fmt.Errorf("%w: %v", ErrCorrupt, err))
 	}
 	defer f.Close()
