@@ -69,7 +69,7 @@ FUZZ_TARGETS := internal/recipe:FuzzParse internal/apt:FuzzParseParagraphs inter
 	internal/lock:FuzzDecode internal/manifest:FuzzParseDpkgStatus internal/configtree:FuzzParsePuppetfile \
 	internal/element:FuzzParsePackageInstalls internal/boottest:FuzzReadGPT internal/boottest:FuzzSeedISO \
 	internal/boottest:FuzzParsers internal/artifact:FuzzValidateDigest internal/hygiene:FuzzFindToken \
-	internal/qemu:FuzzTailLines internal/qemu:FuzzBootFailure
+	internal/qemu:FuzzTailLines internal/qemu:FuzzBootFailure internal/stagecache:FuzzReadEntry
 fuzz: gomod
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t#*:}; \
 		echo "fuzz $$pkg $$fn"; $(GO) test -run NONE -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg/; done
