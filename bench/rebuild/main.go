@@ -157,7 +157,7 @@ func readEvents(events []byte, b *build) {
 		switch {
 		case e.Kind == "stage-done":
 			b.stages[e.Stage] = float64(e.Elapsed) / 1e9
-		case e.Stage == "bootstrap" && strings.Contains(e.Message, "cache (key"):
+		case e.Stage == "bootstrap" && strings.Contains(e.Message, " (key "):
 			b.messages = append(b.messages, e.Message)
 		}
 	}
