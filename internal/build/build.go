@@ -40,13 +40,15 @@ type Options struct {
 	Logger         *slog.Logger
 	Progress       progress.Sink
 	Now            func() time.Time
-	RecipeDir      string            // relative config repositories and elements/ are found from here
-	ElementsPath   []string          // element directories searched first (ELEMENTS_PATH, --elements-path)
-	CacheDir       string            // kept between builds: git mirrors and exported config trees
-	Lock           *lock.Lock        // the recipe's lock: install exactly its packages, from the input archive
-	InputsDir      string            // the input archive (state directory), for locked builds
-	KeyDir         string            // the local repository key (state directory), for locked builds
-	StageCache     *stagecache.Cache // keeps a locked build's bootstrapped tree between builds; nil = off
+	RecipeDir      string     // relative config repositories and elements/ are found from here
+	ElementsPath   []string   // element directories searched first (ELEMENTS_PATH, --elements-path)
+	CacheDir       string     // kept between builds: git mirrors and exported config trees
+	Lock           *lock.Lock // the recipe's lock: install exactly its packages, from the input archive
+	InputsDir      string     // the input archive (state directory), for locked builds
+	KeyDir         string     // the local repository key (state directory), for locked builds
+
+	// StageCache keeps a locked build's bootstrapped tree between builds; nil = off.
+	StageCache *stagecache.Cache
 }
 
 // Result is a recorded image and where its files are.

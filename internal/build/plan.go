@@ -73,6 +73,8 @@ func NewPlan(p Params) Plan {
 	return Plan{Stages: stages}
 }
 
+// bootstrapStage is the plan's bootstrap, with its stage cache key (locked
+// builds) and the cache state Prepare found.
 func bootstrapStage(p Params, mirror, security string) Bootstrap {
 	r := p.Recipe
 	b := Bootstrap{
