@@ -13,7 +13,7 @@ DEBS := mmdebstrap debian-archive-keyring qemu-system-x86 qemu-utils ovmf seabio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 INTEGRATION_TIMEOUT ?= 40m
 
-.PHONY: all deps gomod build test test-short test-integration demo bench-build bench-boot bench-serve fuzz clean
+.PHONY: all deps gomod build test test-short test-integration demo bench-build bench-rebuild bench-boot bench-serve fuzz clean
 
 all: build
 
@@ -51,6 +51,13 @@ demo: deps build
 bench-build: deps build
 	$(GO) run ./bench/build
 
+# bench-rebuild: cold locked build vs warm rebuild from the stage cache
+# (another version string), their ratio (target ≤ 0.25), and whether a
+# warm rebuild of the same version is bit-identical; writes
+# bench/results/rebuild.json.
+bench-rebuild: deps build
+	$(GO) run ./bench/rebuild
+
 # bench-boot: boot-to-SSH seconds (SeaBIOS, OVMF) and whole `bakery test`
 # wall time of the newest image in $(STATE) (built first if there is none);
 # writes bench/results/boot.json.
@@ -72,7 +79,7 @@ FUZZ_TARGETS := internal/recipe:FuzzParse internal/apt:FuzzParseParagraphs inter
 	internal/boottest:FuzzParsers internal/artifact:FuzzValidateDigest internal/hygiene:FuzzFindToken \
 	internal/qemu:FuzzTailLines internal/qemu:FuzzBootFailure internal/version:FuzzParse \
 	internal/webhook:FuzzVerify internal/provenance:FuzzParse internal/treediff:FuzzRead \
-	internal/simplestreams:FuzzParse
+	internal/simplestreams:FuzzParse internal/stagecache:FuzzReadEntry
 fuzz: gomod
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t#*:}; \
 		echo "fuzz $$pkg $$fn"; $(GO) test -run NONE -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg/; done

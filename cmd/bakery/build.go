@@ -29,6 +29,7 @@ type buildFlags struct {
 	recipePath  string
 	noLock      bool // --no-lock: ignore RECIPE.lock
 	rebuild     bool // --rebuild: build a recorded locked build again and compare
+	cache       cacheFlags
 }
 
 func runBuild(ctx context.Context, g *globals, args []string) error {
@@ -41,6 +42,7 @@ func runBuild(ctx context.Context, g *globals, args []string) error {
 	fs.StringVar(&f.aptDir, "apt-config", "/etc/apt", "host apt configuration to take the default mirror from")
 	fs.BoolVar(&f.noLock, "no-lock", false, "ignore the recipe's lock file (RECIPE.lock) and resolve packages from the mirror")
 	fs.BoolVar(&f.rebuild, "rebuild", false, "when the catalog already has this locked build (same build ID), build it again in a scratch directory and compare with the recorded image instead of reusing it (nothing is recorded; exit 1 if it differs)")
+	f.cache.register(fs)
 	fs.StringVar(&f.elements, "elements-path", "", "colon-separated element directories searched first (env ELEMENTS_PATH); then elements/ beside the recipe and at the top of its repository")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -130,13 +132,17 @@ func buildOptions(g *globals, f buildFlags, r *recipe.Recipe, st *stateHandles) 
 	if tree == "" {
 		tree = build.DefaultTreeDir()
 	}
+	cache, err := openStageCache(g, f.cache, st.dir)
+	if err != nil {
+		return build.Options{}, err
+	}
 	return build.Options{
 		Recipe: r, Mirror: mirror, SecurityMirror: security, RecipeFile: absPath(f.recipePath), BakeryVersion: version,
 		WorkDir: filepath.Join(st.dir, "work"), TreeDir: tree, ImagesDir: filepath.Join(st.dir, "images"),
 		Catalog: st.catalog, Store: st.store, Runner: runner.Exec{}, Logger: g.logger(),
 		Progress: g.sink(), Now: time.Now,
 		RecipeDir: f.recipeDir, ElementsPath: elementsPath(g, f.elements), CacheDir: filepath.Join(st.dir, "cache"),
-		InputsDir: filepath.Join(st.dir, "inputs"), KeyDir: filepath.Join(st.dir, "keys"),
+		InputsDir: filepath.Join(st.dir, "inputs"), KeyDir: filepath.Join(st.dir, "keys"), StageCache: cache,
 	}, nil
 }
 

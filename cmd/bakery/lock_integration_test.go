@@ -1,19 +1,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
-	"syscall"
 	"testing"
+	"time"
 
-	"github.com/bakery-dev/bakery/internal/artifact"
 	"github.com/bakery-dev/bakery/internal/lock"
-	"github.com/bakery-dev/bakery/internal/runner"
 )
 
 // refused is a mirror address that refuses connections (the discard port
@@ -24,10 +19,14 @@ const refused = "http://127.0.0.1:9"
 // build of examples/debian-cloud.yaml against the real mirror) and
 // rebuilds it from its stored lock with `bakery verify`, both mirrors
 // pointing at an address that refuses connections: the rebuild installs
-// from the input archive alone and must be identical, bit for bit. On the
-// way it checks that building the same lock again reuses the recorded
-// image, that a corrupted archive entry is detected (build --rebuild) and
-// that a stale lock is refused.
+// from the input archive alone and must be identical, bit for bit. The
+// stage cache entry the first build stored is corrupted beforehand, so the
+// rebuild also shows that a corrupt entry is detected, discarded and made
+// again (mmdebstrap runs); a second verify then restores the bootstrap
+// from the stage cache and must be faster and identical too. On the way it
+// checks that building the same lock again reuses the recorded image, that
+// a corrupted archive entry is detected (build --rebuild) and that a stale
+// lock is refused.
 func TestIntegrationLockedRebuildOffline(t *testing.T) {
 	s := sharedLocked(t)
 	first, state, l := s.b, s.state, s.lock
@@ -46,7 +45,25 @@ func TestIntegrationLockedRebuildOffline(t *testing.T) {
 	t.Run("same lock is reused", func(t *testing.T) { checkReuse(t, state, recipeFile, offline, first) })
 	t.Run("corrupt archive entry is refused", func(t *testing.T) { checkCorruptInput(t, state, recipeFile, offline, l) })
 	t.Run("interrupted verify leaves nothing", func(t *testing.T) { checkInterruptedVerify(t, state, first) })
-	t.Run("verify offline", func(t *testing.T) { checkVerify(t, state, offline, first) })
+	entry := corruptCacheEntry(t, state)
+	t.Run("verify offline, corrupt cache entry rebuilt", func(t *testing.T) {
+		_, events := checkVerify(t, state, offline, first)
+		if !strings.Contains(events, "cache entry "+entry[:12]+" is corrupt, discarded") || !strings.Contains(events, "stored in cache") {
+			t.Errorf("the corrupt stage cache entry was not reported, discarded and stored again:\n%s", cacheEvents(events))
+		}
+	})
+
+	t.Run("warm verify from the stage cache", func(t *testing.T) {
+		rep, events := checkVerify(t, state, offline, first)
+		if !strings.Contains(events, "restored from cache (key "+entry[:12]) {
+			t.Errorf("the bootstrap was not restored from the stage cache:\n%s", cacheEvents(events))
+		}
+		if warm := time.Duration(rep.RebuildSeconds * float64(time.Second)); warm >= first.Image.BuildDuration {
+			t.Errorf("warm rebuild took %s, the cold build %s", warm, first.Image.BuildDuration)
+		}
+		t.Logf("cold build %s, warm rebuild %.1f s", first.Image.BuildDuration, rep.RebuildSeconds)
+		checkCacheLs(t, state, entry)
+	})
 
 	t.Run("stale lock", func(t *testing.T) {
 		stale := writeFile(t, dir, "debian-cloud.yaml", strings.Replace(string(data), "  - vim-tiny\n", "  - vim-tiny\n  - htop\n", 1))
@@ -55,6 +72,53 @@ func TestIntegrationLockedRebuildOffline(t *testing.T) {
 			t.Errorf("stale lock: exit %d, want 2 with a hint:\n%s", code, errOut)
 		}
 	})
+}
+
+// corruptCacheEntry flips bytes in the middle of the one stage cache
+// entry (the shared build's bootstrap) and returns its key.
+func corruptCacheEntry(t *testing.T, state string) string {
+	t.Helper()
+	archives, _ := filepath.Glob(filepath.Join(state, "cache", "stages", "*", "tree.tar.zst"))
+	if len(archives) != 1 {
+		t.Fatalf("stage cache entries after the first build: %v, want one", archives)
+	}
+	f, err := os.OpenFile(archives[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	info, _ := f.Stat()
+	if _, err := f.WriteAt([]byte("corrupt!"), info.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Base(filepath.Dir(archives[0]))
+}
+
+// cacheEvents picks the stage cache's progress messages out of a build's
+// JSON event lines.
+func cacheEvents(events string) string {
+	var out []string
+	for _, line := range strings.Split(events, "\n") {
+		if strings.Contains(line, "cache") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func checkCacheLs(t *testing.T, state, key string) {
+	t.Helper()
+	code, out, errOut := runCLI(t, nil, "--state-dir", state, "--json", "cache", "ls")
+	var entries []struct {
+		Key, Stage string
+		Size       int64
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &entries) != nil {
+		t.Fatalf("cache ls: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if len(entries) != 1 || entries[0].Key != key || entries[0].Stage != "bootstrap" || entries[0].Size <= 0 {
+		t.Errorf("cache ls = %s, want the bootstrap entry %s", out, key)
+	}
 }
 
 func copyLock(t *testing.T, fromRecipe, toRecipe string) {
@@ -66,20 +130,6 @@ func copyLock(t *testing.T, fromRecipe, toRecipe string) {
 	if err := os.WriteFile(lock.PathFor(toRecipe), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func buildCLI(t *testing.T, env map[string]string, state, recipeFile string) builtImage {
-	t.Helper()
-	code, out, errOut := runCLI(t, env, "--state-dir", state, "--json", "build", recipeFile)
-	if code != 0 {
-		t.Fatalf("build: exit %d\n%s\n%s", code, out, tail(errOut, 60))
-	}
-	var b builtImage
-	if err := json.Unmarshal([]byte(out), &b); err != nil {
-		t.Fatalf("build --json output: %v\n%s", err, out)
-	}
-	t.Logf("built %s in %s", b.Image.Name, b.Image.BuildDuration)
-	return b
 }
 
 // checkCorruptInput damages one archived .deb: with no mirror to fetch it
@@ -127,93 +177,4 @@ func checkInstalledMatchesLock(t *testing.T, b builtImage, l *lock.Lock) {
 	for name, v := range locked {
 		t.Errorf("locked %s %s was not installed", name, v)
 	}
-}
-
-// compareOutputs compares two builds of one lock: their root trees must be
-// identical (content, type, mode, owners, times) and so must the rootfs
-// tarball, the raw disk and the qcow2, byte for byte.
-func compareOutputs(t *testing.T, a, b builtImage) {
-	t.Helper()
-	ctx := context.Background()
-	ta := extractRootfs(t, ctx, runner.Exec{}, a.Paths["rootfs-tar"])
-	tb := extractRootfs(t, ctx, runner.Exec{}, b.Paths["rootfs-tar"])
-	for _, d := range treeDiff(t, ta, tb) {
-		t.Errorf("root trees of two builds of one lock differ at /%s", d)
-	}
-	da, db := digests(a), digests(b)
-	for _, kind := range []string{"rootfs-tar", "raw", "qcow2"} {
-		if err := artifact.ValidateDigest(da[kind]); err != nil {
-			t.Errorf("%s: %v", kind, err)
-		}
-		if da[kind] != db[kind] {
-			t.Errorf("two builds of one lock differ: %s %s vs %s", kind, da[kind], db[kind])
-		} else {
-			t.Logf("%s identical: %s", kind, da[kind])
-		}
-	}
-}
-
-func digests(img builtImage) map[string]string {
-	m := map[string]string{}
-	for _, art := range img.Image.Artifacts {
-		m[art.Kind] = art.Digest
-	}
-	return m
-}
-
-// treeDiff lists the paths (relative) whose type, mode, owner, size,
-// modification time, link target or content differ between two trees, or
-// that exist in only one of them.
-func treeDiff(t *testing.T, a, b string) []string {
-	t.Helper()
-	ea, eb := treeEntries(t, a), treeEntries(t, b)
-	var diffs []string
-	for p, x := range ea {
-		if y, ok := eb[p]; !ok || x != y {
-			diffs = append(diffs, p)
-		}
-	}
-	for p := range eb {
-		if _, ok := ea[p]; !ok {
-			diffs = append(diffs, p)
-		}
-	}
-	sort.Strings(diffs)
-	return diffs
-}
-
-func treeEntries(t *testing.T, root string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		var st syscall.Stat_t
-		if err := syscall.Lstat(path, &st); err != nil {
-			return err
-		}
-		desc := fmt.Sprintf("%o %d:%d %d %d %d", st.Mode, st.Uid, st.Gid, st.Size, st.Mtim.Sec, st.Rdev)
-		switch {
-		case d.Type()&os.ModeSymlink != 0:
-			target, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			desc += " -> " + target
-		case d.Type().IsRegular():
-			sum, _, err := artifact.DigestFile(path)
-			if err != nil {
-				return err
-			}
-			desc += " " + sum
-		}
-		out[rel] = desc
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

@@ -32,6 +32,7 @@ func commands() []command {
 	return []command{
 		{"build", "bake an image from a recipe and record it in the catalog", runBuild},
 		{"lock", "pin every input of a recipe in RECIPE.lock (--update, --diff)", runLock},
+		{"cache", "list and prune the stage cache of bootstrapped trees (ls, prune)", runCache},
 		{"test", "boot-test an image (catalog name or qcow2 path) under QEMU", runTest},
 		{"images", "list the images in the catalog", runImages},
 		{"show", "show one image: artifacts, packages, hygiene report (--provenance: its SLSA provenance)", runShow},

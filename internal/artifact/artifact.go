@@ -115,7 +115,11 @@ func DigestFile(path string) (string, int64, error) {
 		return "", 0, fmt.Errorf("hashing %s: %w", path, err)
 	}
 	defer f.Close()
-	d, n, err := Digest(f)
+	r, err := NewSparseReader(f)
+	if err != nil {
+		return "", 0, fmt.Errorf("hashing %s: %w", path, err)
+	}
+	d, n, err := Digest(r)
 	if err != nil {
 		return "", n, fmt.Errorf("hashing %s: %w", path, err)
 	}

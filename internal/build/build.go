@@ -19,6 +19,7 @@ import (
 	"github.com/bakery-dev/bakery/internal/progress"
 	"github.com/bakery-dev/bakery/internal/recipe"
 	"github.com/bakery-dev/bakery/internal/runner"
+	"github.com/bakery-dev/bakery/internal/stagecache"
 )
 
 // FormatSalt is mixed into every build ID; bump it when a bug in an older
@@ -47,6 +48,9 @@ type Options struct {
 	KeyDir         string     // the local repository key (state directory), for locked builds
 	RecipeFile     string     // the recipe file, recorded in the provenance
 	BakeryVersion  string     // bakery's own version, recorded in the provenance
+
+	// StageCache keeps a locked build's bootstrapped tree between builds; nil = off.
+	StageCache *stagecache.Cache
 }
 
 // Result is a recorded image and where its files are.
@@ -101,6 +105,8 @@ func Prepare(ctx context.Context, o Options) (Params, Plan, error) {
 	if p.Identity.BuildID, err = buildID(p); err != nil {
 		return Params{}, Plan{}, err
 	}
+	mirror, security := lockedSources(p)
+	p.CacheState = bootstrapCacheState(o.StageCache, bootstrapStage(p, mirror, security).CacheKey)
 	return p, NewPlan(p), nil
 }
 
@@ -155,6 +161,7 @@ func Execute(ctx context.Context, o Options, params Params, plan Plan) (Result, 
 	if err != nil {
 		return Result{}, err
 	}
+	ws.StageCache = o.StageCache
 	res, err := runPlan(ctx, ws, plan, params, o)
 	if cerr := ws.Cleanup(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("cleaning up workspace: %w", cerr))

@@ -14,18 +14,24 @@ type digested struct {
 
 // Digest returns an output's digest and size, hashing the file only the
 // first time: outputs are not changed once made, and a raw disk takes
-// seconds to hash.
+// seconds to hash. Safe for concurrent use; different outputs are hashed
+// concurrently.
 func (ws *Workspace) Digest(o Output) (string, int64, error) {
-	if d, ok := ws.digests[o.Path]; ok {
+	ws.digestMu.Lock()
+	d, ok := ws.digests[o.Path]
+	ws.digestMu.Unlock()
+	if ok {
 		return d.digest, d.size, nil
 	}
-	d, size, err := artifact.DigestFile(o.Path)
+	digest, size, err := artifact.DigestFile(o.Path)
 	if err != nil {
 		return "", 0, fmt.Errorf("hashing %s: %w", o.Filename, err)
 	}
+	ws.digestMu.Lock()
+	defer ws.digestMu.Unlock()
 	if ws.digests == nil {
 		ws.digests = map[string]digested{}
 	}
-	ws.digests[o.Path] = digested{d, size}
-	return d, size, nil
+	ws.digests[o.Path] = digested{digest, size}
+	return digest, size, nil
 }

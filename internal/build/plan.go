@@ -30,6 +30,7 @@ type Params struct {
 	RecipeDir       string            // the recipe's directory: its tests' paths are relative to it
 	RecipeFile      string            // the recipe file (for the provenance)
 	BakeryVersion   string            // bakery's own version (for the provenance)
+	CacheState      string            // the bootstrap's stage cache state (hit, miss, off, unlocked); "" = not known
 }
 
 // Plan is the ordered list of stages of one build.
@@ -47,11 +48,7 @@ func NewPlan(p Params) Plan {
 	mirror, security := lockedSources(p)
 	stages := inputStages(p)
 	stages = append(stages,
-		Bootstrap{
-			Release: r.Release, Arch: r.Arch, Mirror: mirror, SecurityMirror: security,
-			Packages: bootstrapPackages(p), SourceDateEpoch: p.SourceDateEpoch,
-			FromArchive: p.Lock != nil, KeyDir: p.KeyDir,
-		},
+		bootstrapStage(p, mirror, security),
 		Configure{Identity: id, Hostname: r.Hostname},
 	)
 	stages = append(stages, elementStages(p)...)
@@ -77,6 +74,22 @@ func NewPlan(p Params) Plan {
 		ManifestFile: id.Name + ".manifest.json", SBOMFile: id.Name + ".sbom.spdx.json",
 	}, provenanceStage(p))
 	return Plan{Stages: stages}
+}
+
+// bootstrapStage is the plan's bootstrap, with its stage cache key (locked
+// builds) and the cache state Prepare found.
+func bootstrapStage(p Params, mirror, security string) Bootstrap {
+	r := p.Recipe
+	b := Bootstrap{
+		Release: r.Release, Arch: r.Arch, Mirror: mirror, SecurityMirror: security,
+		Packages: bootstrapPackages(p), SourceDateEpoch: p.SourceDateEpoch,
+		FromArchive: p.Lock != nil, KeyDir: p.KeyDir, CacheState: p.CacheState,
+	}
+	b.CacheKey = BootstrapKey(b, p.Lock, p.Tools)
+	if b.CacheKey == "" {
+		b.CacheState = CacheUnlocked
+	}
+	return b
 }
 
 // bootstrapPackages are the kernel, the base set, the recipe's packages and

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -19,13 +20,11 @@ import (
 // artifact that is missing or unverified.
 func record(ctx context.Context, ws *Workspace, p Params, o Options) (Result, error) {
 	img := newImage(ws, p)
-	for _, out := range ws.Artifacts {
-		a, err := storeOutput(ctx, ws, o.Store, out)
-		if err != nil {
-			return Result{}, err
-		}
-		img.Artifacts = append(img.Artifacts, a)
+	arts, err := storeOutputs(ctx, ws, o.Store)
+	if err != nil {
+		return Result{}, err
 	}
+	img.Artifacts = arts
 	if err := o.Catalog.AddImage(ctx, img); err != nil {
 		return Result{}, fmt.Errorf("recording image %s: %w", img.Name, err)
 	}
@@ -53,8 +52,30 @@ func newImage(ws *Workspace, p Params) catalog.Image {
 	return img
 }
 
+// storeOutputs stores the outputs concurrently (the store re-hashes and
+// syncs each, and the raw disk alone takes seconds) and lists them in
+// their order.
+func storeOutputs(ctx context.Context, ws *Workspace, st artifact.Store) ([]catalog.Artifact, error) {
+	outs := ws.Artifacts
+	arts := make([]catalog.Artifact, len(outs))
+	errs := make([]error, len(outs))
+	var wg sync.WaitGroup
+	for i, out := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			arts[i], errs[i] = storeOutput(ctx, ws, st, out)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return arts, nil
+}
+
 func storeOutput(ctx context.Context, ws *Workspace, st artifact.Store, out Output) (catalog.Artifact, error) {
-	digest, size, err := ws.Digest(out)
+	digest, size, err := ws.Digest(out) // hashed once, by the manifest stage, except the manifest itself
 	if err != nil {
 		return catalog.Artifact{}, err
 	}

@@ -44,6 +44,12 @@ type Bootstrap struct {
 	// mirrors; the image's sources still name the mirrors.
 	FromArchive bool
 	KeyDir      string
+
+	// CacheKey, when set, keys the finished tree in the stage cache (see
+	// BootstrapKey); CacheState is what the plan expects (hit, miss, off,
+	// unlocked).
+	CacheKey   string
+	CacheState string
 }
 
 func (Bootstrap) Name() string { return "bootstrap" }
@@ -55,6 +61,16 @@ func (s Bootstrap) Describe() map[string]any {
 	}
 	if s.FromArchive {
 		d["image_sources"] = s.Sources()
+	}
+	if s.CacheState != "" || s.CacheKey != "" {
+		c := map[string]any{}
+		if s.CacheState != "" {
+			c["state"] = s.CacheState
+		}
+		if s.CacheKey != "" {
+			c["key"] = s.CacheKey
+		}
+		d["cache"] = c
 	}
 	return d
 }
@@ -116,6 +132,22 @@ func (s Bootstrap) argsWith(target string, sources []string) []string {
 }
 
 func (s Bootstrap) Run(ctx context.Context, ws *Workspace) error {
+	if s.cached(ws) && s.restore(ctx, ws) {
+		return s.readPackages(ws)
+	}
+	if err := s.bootstrap(ctx, ws); err != nil {
+		return err
+	}
+	if s.CacheKey != "" { // a locked build: its tree must be the same, cached or not
+		if err := s.settle(ctx, ws); err != nil {
+			return err
+		}
+	}
+	return s.readPackages(ws)
+}
+
+// bootstrap runs mmdebstrap.
+func (s Bootstrap) bootstrap(ctx context.Context, ws *Workspace) error {
 	lines := progressWriter(ws.Progress, s.Name())
 	defer lines.Close()
 	sources := s.Sources()
@@ -131,10 +163,12 @@ func (s Bootstrap) Run(ctx context.Context, ws *Workspace) error {
 		return fmt.Errorf("bootstrapping %s/%s: %w", s.Release, s.Arch, err)
 	}
 	if s.FromArchive {
-		if err := s.writeImageSources(ws.Tree); err != nil {
-			return err
-		}
+		return s.writeImageSources(ws.Tree)
 	}
+	return nil
+}
+
+func (s Bootstrap) readPackages(ws *Workspace) error {
 	pkgs, err := manifest.ReadDpkgStatus(ws.Tree)
 	if err != nil {
 		return fmt.Errorf("reading installed packages: %w", err)

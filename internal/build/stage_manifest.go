@@ -3,8 +3,11 @@ package build
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/bakery-dev/bakery/internal/manifest"
@@ -75,14 +78,29 @@ func (s Manifest) writeSBOM(ws *Workspace) error {
 	return nil
 }
 
+// digestOutputs hashes every output (in parallel, one per CPU; the
+// workspace keeps the digests for the later stages and the artifact store)
+// and lists them.
 func digestOutputs(ws *Workspace) ([]manifest.Artifact, error) {
-	arts := make([]manifest.Artifact, 0, len(ws.Artifacts))
-	for _, o := range ws.Artifacts {
-		d, size, err := ws.Digest(o)
-		if err != nil {
-			return nil, err
-		}
-		arts = append(arts, manifest.Artifact{Kind: o.Kind, Filename: o.Filename, SHA256: Checksum(d), Size: size})
+	outs := ws.Artifacts
+	arts := make([]manifest.Artifact, len(outs))
+	errs := make([]error, len(outs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.NumCPU())
+	for i, o := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d, size, err := ws.Digest(o)
+			errs[i] = err
+			arts[i] = manifest.Artifact{Kind: o.Kind, Filename: o.Filename, SHA256: Checksum(d), Size: size}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return arts, nil
 }

@@ -17,7 +17,8 @@ type QCOW2 struct {
 func (QCOW2) Name() string { return "qcow2" }
 
 func (s QCOW2) Describe() map[string]any {
-	return map[string]any{"compression": s.Compression, "filename": s.Filename}
+	return map[string]any{"compression": s.Compression, "filename": s.Filename,
+		"writer": disk.QCOW2Writer(disk.QCOW2Options{Compression: s.Compression})}
 }
 
 func (s QCOW2) Run(ctx context.Context, ws *Workspace) error {

@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/bakery-dev/bakery/internal/disk"
 	"github.com/bakery-dev/bakery/internal/hygiene"
 	"github.com/bakery-dev/bakery/internal/manifest"
 	"github.com/bakery-dev/bakery/internal/progress"
 	"github.com/bakery-dev/bakery/internal/runner"
+	"github.com/bakery-dev/bakery/internal/stagecache"
 )
 
 // Workspace is the scratch area of one build and what its stages produce.
@@ -22,6 +24,8 @@ type Workspace struct {
 	Runner   runner.Runner
 	Logger   *slog.Logger
 	Progress progress.Sink
+	// StageCache keeps stage results between builds; nil disables it.
+	StageCache *stagecache.Cache
 
 	Packages  []manifest.Package // installed packages, read from the tree
 	Hygiene   hygiene.Report
@@ -29,8 +33,9 @@ type Workspace struct {
 	RawDisk   string   // the assembled raw disk (always made; an output only if asked for)
 	Artifacts []Output // files made by the build, in the order they were made
 
-	undo    []func() error
-	digests map[string]digested // output path → digest, see Digest
+	undo     []func() error
+	digestMu sync.Mutex
+	digests  map[string]digested // output path → digest, see Digest
 }
 
 // Output is one file a build produced, before it is stored.

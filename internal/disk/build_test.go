@@ -221,13 +221,19 @@ func TestConvertQCOW2Errors(t *testing.T) {
 	}
 	failing := &fakeTools{}
 	failing.Errs = map[string]error{"qemu-img": &runner.Error{Cmd: "qemu-img", ExitCode: 1}}
-	err = ConvertQCOW2(context.Background(), failing, "/w/disk.raw", out, QCOW2Options{})
+	err = ConvertQCOW2(context.Background(), failing, "/w/disk.raw", out, QCOW2Options{Compression: "zstd"})
 	var re *runner.Error
 	if !errors.As(err, &re) {
 		t.Errorf("err = %v, want a *runner.Error", err)
 	}
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Error("output exists after a failed conversion")
+	}
+	if err := ConvertQCOW2(context.Background(), failing, "/w/missing.raw", out, QCOW2Options{}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("zlib from a missing raw: err = %v, want ErrNotExist", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Error("output exists after a failed zlib write")
 	}
 }
 

@@ -14,6 +14,8 @@ type QCOW2Options struct {
 	// Compression is the qcow2 cluster compression: "zlib" (the default,
 	// readable by every QEMU) or "zstd" (smaller and faster, QEMU ≥ 5.1).
 	Compression string
+	// Workers compress zlib clusters in parallel (0 = one per CPU).
+	Workers int
 }
 
 // ErrCompression is returned for an unknown qcow2 compression type.
@@ -35,6 +37,15 @@ func (o QCOW2Options) compression() string {
 	return o.Compression
 }
 
+// QCOW2Writer says what writes the qcow2: "bakery" (WriteQCOW2, zlib) or
+// "qemu-img" (zstd).
+func QCOW2Writer(o QCOW2Options) string {
+	if o.compression() == "zlib" {
+		return "bakery"
+	}
+	return "qemu-img"
+}
+
 // QemuImgConvertArgs builds the qemu-img command line that converts the raw
 // image to a compressed qcow2 at out.
 func QemuImgConvertArgs(raw, out string, o QCOW2Options) []string {
@@ -49,10 +60,15 @@ func QemuImgCheckArgs(image string) []string {
 
 // ConvertQCOW2 converts the raw image to a compressed qcow2 at out. It
 // writes to a temporary file next to out and renames it into place, so out
-// is either complete or absent.
+// is either complete or absent. zlib images are written by WriteQCOW2
+// (parallel and independent of the host's qemu-img); zstd ones by
+// qemu-img convert.
 func ConvertQCOW2(ctx context.Context, r runner.Runner, raw, out string, o QCOW2Options) error {
 	if err := o.Validate(); err != nil {
 		return err
+	}
+	if QCOW2Writer(o) == "bakery" {
+		return WriteQCOW2(ctx, raw, out, o.Workers)
 	}
 	tmp := out + ".tmp"
 	defer os.Remove(tmp)

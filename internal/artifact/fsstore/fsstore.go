@@ -184,7 +184,11 @@ func verifyAndSync(ctx context.Context, digest, path string) error {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
+	r, err := artifact.NewSparseReader(f)
+	if err != nil {
+		return fmt.Errorf("hashing: %w", err)
+	}
+	if _, err := io.Copy(h, ctxReader{ctx, r}); err != nil {
 		return fmt.Errorf("hashing: %w", err)
 	}
 	if got := artifact.FormatDigest(h); got != digest {
