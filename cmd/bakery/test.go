@@ -30,6 +30,7 @@ type testFlags struct {
 	recipe   string // recipe file whose tests run instead of the catalog's
 	testsDir string // where the catalog recipe's test paths are looked up
 	out      string // directory that also receives each image's report files
+	userData string // #cloud-config file merged into the seed's user-data
 }
 
 // errTestFailed is returned when an image was tested and a check failed.
@@ -49,6 +50,7 @@ func runTest(ctx context.Context, g *globals, args []string) error {
 	fs.StringVar(&f.recipe, "recipe", "", "run this recipe's tests (paths relative to it) instead of the catalog recipe's")
 	fs.StringVar(&f.testsDir, "tests-dir", ".", "directory the catalog recipe's test paths are relative to")
 	fs.StringVar(&f.out, "out", "", "also write each image's report.json, junit.xml and console logs to DIR/IMAGE/")
+	fs.StringVar(&f.userData, "user-data", "", "merge this #cloud-config file (deploy-time data, e.g. write_files) into the seed's user-data")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -132,7 +134,27 @@ func (f testFlags) qaOptions() (boottest.QAOptions, error) {
 	if f.timeout < 0 {
 		return boottest.QAOptions{}, usagef("--timeout must not be negative")
 	}
-	return boottest.QAOptions{Firmwares: fws, Accel: accel, Timeout: f.timeout}, nil
+	ud, err := readUserData(f.userData)
+	if err != nil {
+		return boottest.QAOptions{}, err
+	}
+	return boottest.QAOptions{Firmwares: fws, Accel: accel, Timeout: f.timeout, UserData: ud}, nil
+}
+
+// readUserData reads --user-data's file, which must be a #cloud-config
+// mapping; nil without the flag.
+func readUserData(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("--user-data: %v", err)
+	}
+	if _, err := boottest.ParseCloudConfig(data); err != nil {
+		return nil, usagef("--user-data %s: %v (a YAML mapping after a first line %q)", path, err, "#cloud-config")
+	}
+	return data, nil
 }
 
 func parseFirmwares(s string) ([]qemu.Firmware, error) {
