@@ -76,6 +76,9 @@ func checkFirstBootBooted(t *testing.T, state string, b builtImage) {
 		t.Fatalf("no first-boot recipe test ran: %+v", r.Checks)
 	}
 	t.Logf("tests/first-boot.sh output:\n%s", c.Output)
+	if sr, ok := findCheck(r, boottest.CheckSystemRunning); ok {
+		t.Logf("start-up (with the first-boot apply) finished %.0fs after SSH answered", sr.Duration.Seconds())
+	}
 	if code != 0 || !r.Passed {
 		t.Fatalf("exit %d, passed %v, failed %+v\n%s", code, r.Passed, r.Failed(), tail(errOut, 30))
 	}
