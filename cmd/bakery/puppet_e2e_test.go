@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bakery-dev/bakery/internal/boottest"
 	"github.com/bakery-dev/bakery/internal/configtree"
 	"github.com/bakery-dev/bakery/internal/manifest"
 	"github.com/bakery-dev/bakery/internal/runner"
@@ -19,6 +21,9 @@ import (
 // recipe there) and checks the root tree: the config tree at the tagged
 // commit with the pinned module, /etc/bakery/release, the vhost file
 // Puppet made, the elements' effects, and the version taken from the tag.
+// Then it boots the image once (BIOS) with deploy-time user-data and runs
+// the recipe's first-boot test: the first boot's puppet apply must have
+// made the vhost the user-data names.
 func TestIntegrationRelengBuildmasterPuppetTree(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: real mmdebstrap build with puppet apply")
@@ -34,7 +39,7 @@ func TestIntegrationRelengBuildmasterPuppetTree(t *testing.T) {
 	}
 	treeCommit := revParse(t, filepath.Join(repos, "puppet-tree.git"), "0.1.0")
 	modCommit := revParse(t, filepath.Join(repos, "apache_backend.git"), "1.2.0")
-	b := buildReleng(t, repos)
+	b, state := buildReleng(t, repos)
 	if !strings.HasPrefix(b.Image.Name, "debian-bookworm.amd64-0.1.0-") || b.Image.Version != "0.1.0" {
 		t.Errorf("image %s version %s, want version 0.1.0 from the tag", b.Image.Name, b.Image.Version)
 	}
@@ -45,6 +50,54 @@ func TestIntegrationRelengBuildmasterPuppetTree(t *testing.T) {
 	t.Run("elements", func(t *testing.T) { checkElements(t, tree, b) })
 	t.Run("first boot", func(t *testing.T) { checkFirstBoot(t, tree) })
 	t.Run("manifest", func(t *testing.T) { checkManifestConfig(t, b, treeCommit) })
+	t.Run("first boot in a VM", func(t *testing.T) { checkFirstBootBooted(t, state, b) })
+}
+
+// deployVhost is the vhost examples/deploy/firstboot-vhost.yaml asks for.
+const deployVhost = "firstboot.example.org"
+
+// checkFirstBootBooted boots the image under BIOS with deploy-time
+// user-data; tests/first-boot.sh (stored with the image) must find the
+// first-boot unit done and the vhost the deploy data names. The first
+// boot's puppet apply delays start-up (2.5 min under TCG on a busy
+// machine), hence the longer check timeout.
+func checkFirstBootBooted(t *testing.T, state string, b builtImage) {
+	start := time.Now()
+	code, res, errOut := runTestJSON(t, context.Background(), state, "--firmware", "bios",
+		"--check-timeout", "8m", "--user-data", "../../examples/deploy/firstboot-vhost.yaml", b.Image.Name)
+	if len(res) != 1 {
+		t.Fatalf("exit %d, %d results\n%s", code, len(res), tail(errOut, 30))
+	}
+	r := res[0].Report
+	logReport(t, r)
+	t.Logf("bakery test (bios, with user-data) took %s", time.Since(start).Round(time.Second))
+	c, found := findCheck(r, boottest.RecipeTestPrefix+"tests/first-boot.sh")
+	if !found {
+		t.Fatalf("no first-boot recipe test ran: %+v", r.Checks)
+	}
+	t.Logf("tests/first-boot.sh output:\n%s", c.Output)
+	if sr, ok := findCheck(r, boottest.CheckSystemRunning); ok {
+		t.Logf("start-up (with the first-boot apply) finished %.0fs after SSH answered", sr.Duration.Seconds())
+	}
+	if code != 0 || !r.Passed {
+		t.Fatalf("exit %d, passed %v, failed %+v\n%s", code, r.Passed, r.Failed(), tail(errOut, 30))
+	}
+	for _, want := range []string{"ok 1 - bakery-puppet-first-boot.service ran and succeeded",
+		"ok 4 - vhost " + deployVhost + " (from " + configtree.DeployData + ")",
+		"ok 5 - /etc/apache2/sites-available/" + deployVhost + ".conf was written at this boot"} {
+		if !strings.Contains(c.Output, want) {
+			t.Errorf("first-boot test output lacks %q", want)
+		}
+	}
+}
+
+func findCheck(r boottest.Report, name string) (boottest.Check, bool) {
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return boottest.Check{}, false
 }
 
 func checkManifestConfig(t *testing.T, b builtImage, treeCommit string) {
@@ -70,7 +123,7 @@ func revParse(t *testing.T, repo, rev string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func buildReleng(t *testing.T, repos string) builtImage {
+func buildReleng(t *testing.T, repos string) (builtImage, string) {
 	t.Helper()
 	state, err := os.MkdirTemp("/var/tmp", "bakery-test-releng-")
 	if err != nil {
@@ -87,7 +140,7 @@ func buildReleng(t *testing.T, repos string) builtImage {
 		t.Fatalf("build --json output: %v\n%s", err, out)
 	}
 	t.Logf("built %s in %s", b.Image.Name, b.Image.BuildDuration)
-	return b
+	return b, state
 }
 
 const envDir = "etc/puppet/code/environments/production"
@@ -161,9 +214,17 @@ func checkElements(t *testing.T, tree string, b builtImage) {
 }
 
 func checkFirstBoot(t *testing.T, tree string) {
-	for _, p := range []string{configtree.FirstBootScript, configtree.FirstBootHiera, configtree.FirstBootUnit} {
+	for _, p := range []string{configtree.FirstBootScript, configtree.FirstBootHiera, configtree.RecipeParams, configtree.FirstBootUnit} {
 		if _, err := os.Stat(filepath.Join(tree, p)); err != nil {
 			t.Errorf("first_boot: image lacks %s", p)
 		}
+	}
+	params, _ := os.ReadFile(filepath.Join(tree, configtree.RecipeParams))
+	if !strings.Contains(string(params), `"site::role::buildmaster::vhost": "buildmaster.example.org"`) {
+		t.Errorf("first_boot: %s lacks the recipe's vhost:\n%s", configtree.RecipeParams, params)
+	}
+	script, _ := os.ReadFile(filepath.Join(tree, configtree.FirstBootScript))
+	if strings.Contains(string(script), "vhost") {
+		t.Errorf("first_boot: the script passes the vhost, which would beat deploy-time data:\n%s", script)
 	}
 }

@@ -26,10 +26,12 @@ type testFlags struct {
 	firmware string
 	accel    string
 	timeout  time.Duration
+	checkTO  time.Duration // each command on the machine: start-up wait, a recipe test
 	parallel int
 	recipe   string // recipe file whose tests run instead of the catalog's
 	testsDir string // where the catalog recipe's test paths are looked up
 	out      string // directory that also receives each image's report files
+	userData string // #cloud-config file merged into the seed's user-data
 }
 
 // errTestFailed is returned when an image was tested and a check failed.
@@ -45,10 +47,12 @@ func runTest(ctx context.Context, g *globals, args []string) error {
 	fs.StringVar(&f.firmware, "firmware", "bios,uefi", "firmwares to boot with: bios, uefi or both")
 	fs.StringVar(&f.accel, "accel", "auto", "accelerator: auto (KVM only if a probe guest really runs), kvm or tcg")
 	fs.DurationVar(&f.timeout, "timeout", boottest.DefaultTimeout, "time allowed for each boot until SSH answers")
+	fs.DurationVar(&f.checkTO, "check-timeout", boottest.DefaultCheckTimeout, "time allowed for each check on the machine (waiting for start-up and cloud-init, a recipe test)")
 	fs.IntVar(&f.parallel, "parallel", defaultParallel(), "images tested at once (at most the number of CPUs)")
 	fs.StringVar(&f.recipe, "recipe", "", "run this recipe's tests (paths relative to it) instead of the catalog recipe's")
 	fs.StringVar(&f.testsDir, "tests-dir", ".", "directory the catalog recipe's test paths are relative to")
 	fs.StringVar(&f.out, "out", "", "also write each image's report.json, junit.xml and console logs to DIR/IMAGE/")
+	fs.StringVar(&f.userData, "user-data", "", "merge this #cloud-config file (deploy-time data, e.g. write_files) into the seed's user-data")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -129,10 +133,30 @@ func (f testFlags) qaOptions() (boottest.QAOptions, error) {
 	if err != nil {
 		return boottest.QAOptions{}, err
 	}
-	if f.timeout < 0 {
-		return boottest.QAOptions{}, usagef("--timeout must not be negative")
+	if f.timeout < 0 || f.checkTO < 0 {
+		return boottest.QAOptions{}, usagef("--timeout and --check-timeout must not be negative")
 	}
-	return boottest.QAOptions{Firmwares: fws, Accel: accel, Timeout: f.timeout}, nil
+	ud, err := readUserData(f.userData)
+	if err != nil {
+		return boottest.QAOptions{}, err
+	}
+	return boottest.QAOptions{Firmwares: fws, Accel: accel, Timeout: f.timeout, CheckTimeout: f.checkTO, UserData: ud}, nil
+}
+
+// readUserData reads --user-data's file, which must be a #cloud-config
+// mapping; nil without the flag.
+func readUserData(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("--user-data: %v", err)
+	}
+	if _, err := boottest.ParseCloudConfig(data); err != nil {
+		return nil, usagef("--user-data %s: %v (a YAML mapping after a first line %q)", path, err, "#cloud-config")
+	}
+	return data, nil
 }
 
 func parseFirmwares(s string) ([]qemu.Firmware, error) {

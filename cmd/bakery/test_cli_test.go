@@ -32,6 +32,10 @@ func TestTestUsageErrors(t *testing.T) {
 		{"bad accel", []string{"test", "--accel", "hvf", img}, "hvf"},
 		{"missing recipe", []string{"test", "--recipe", filepath.Join(dir, "none.yaml"), img}, "none.yaml"},
 		{"one of several missing", []string{"test", img, "nope"}, "nope is neither a file nor an image"},
+		{"negative check timeout", []string{"test", "--check-timeout", "-1s", img}, "--check-timeout must not be negative"},
+		{"missing user-data", []string{"test", "--user-data", filepath.Join(dir, "none.yaml"), img}, "--user-data: open"},
+		{"user-data not cloud-config", []string{"test", "--user-data", writeFile(t, dir, "ud.sh", "#!/bin/sh\necho hi\n"), img}, "must be a #cloud-config mapping"},
+		{"user-data a list", []string{"test", "--user-data", writeFile(t, dir, "ud.yaml", "#cloud-config\n- a\n"), img}, "not a mapping"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

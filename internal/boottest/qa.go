@@ -42,6 +42,10 @@ type QAOptions struct {
 	// skips the comparison.
 	Release *Release
 	Tests   []Script // the recipe's tests, run on every boot
+	// UserData is deploy-time user-data, a #cloud-config document merged
+	// into the seed's own (MergeUserData: the test's identity wins), e.g.
+	// write_files with parameters for a first-boot puppet apply. Nil: none.
+	UserData []byte
 	// Identity is the hostname, user and key the seed gives the machines;
 	// default: NewIdentity(), fresh for every Test.
 	Identity *Identity
@@ -163,6 +167,11 @@ func (o QAOptions) Validate() error {
 	for _, s := range o.Tests {
 		if s.Name == "" {
 			return fmt.Errorf("a recipe test has no name")
+		}
+	}
+	if o.UserData != nil {
+		if _, err := ParseCloudConfig(o.UserData); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -306,8 +315,15 @@ func (q *qaRun) prepare(ctx context.Context) error {
 	} else if q.id, err = NewIdentity(); err != nil {
 		return err
 	}
+	seed, dropped, err := q.id.SeedWith(q.o.UserData)
+	if err != nil {
+		return err
+	}
+	if len(dropped) > 0 {
+		q.o.Logger.Warn("user-data keys left out: the boot test sets them", "keys", dropped)
+	}
 	q.seedISO = filepath.Join(q.o.WorkDir, "seed.iso")
-	return WriteSeed(q.seedISO, q.id.Seed())
+	return WriteSeed(q.seedISO, seed)
 }
 
 // keepProbeKernel copies the image's own kernel out of its extracted tree

@@ -69,3 +69,19 @@ ssh_genkeytypes: [ed25519, ecdsa]
 `, id.Hostname, id.User, id.AuthorizedKey())
 	return Seed{MetaData: []byte(meta), UserData: []byte(user)}
 }
+
+// SeedWith is Seed with deploy-time user-data merged into the seed's (see
+// MergeUserData): the test's own keys win; it returns what of extra was
+// dropped. Nil extra is the plain seed.
+func (id Identity) SeedWith(extra []byte) (Seed, []string, error) {
+	s := id.Seed()
+	if extra == nil {
+		return s, nil, nil
+	}
+	ud, dropped, err := MergeUserData(s.UserData, extra)
+	if err != nil {
+		return Seed{}, nil, err
+	}
+	s.UserData = ud
+	return s, dropped, nil
+}

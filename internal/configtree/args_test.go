@@ -98,19 +98,47 @@ func TestWithProcUnmountsOnCancel(t *testing.T) {
 }
 
 func TestFirstBootFiles(t *testing.T) {
-	files := FirstBootFiles(ApplySpec{Path: "/etc/puppet/code/environments/production", Class: "site::role::web", Params: map[string]any{"vhost": "a'b"}})
+	params := map[string]any{"vhost": "a'b\"c", "port": 8080, "tls": true, "ratio": 1.5}
+	files := FirstBootFiles(ApplySpec{Path: "/etc/puppet/code/environments/production", Class: "::site::role::web", Params: params})
 	byPath := map[string]File{}
 	for _, f := range files {
 		byPath[f.Path] = f
 	}
 	script := byPath[FirstBootScript].Content
-	for _, want := range []string{"'--hiera_config=/etc/bakery/hiera.yaml'", `vhost => '\''a\'\''b'\''`, `[ "$rc" -eq 2 ]`} {
+	// declared without parameters: every one is looked up in Hiera
+	for _, want := range []string{"'--hiera_config=/etc/bakery/hiera.yaml'", `'class { '\''::site::role::web'\'': }'`, `[ "$rc" -eq 2 ]`} {
 		if !strings.Contains(script, want) {
 			t.Errorf("script lacks %s:\n%s", want, script)
 		}
 	}
-	if !strings.Contains(byPath[FirstBootHiera].Content, "path: deploy.yaml") || !strings.Contains(byPath[FirstBootUnit].Content, "After=cloud-config.service") {
-		t.Errorf("hiera or unit wrong: %+v", byPath)
+	if strings.Contains(script, "vhost") {
+		t.Errorf("script passes parameters, which would beat the deploy-time data:\n%s", script)
+	}
+	wantData := "# written by bakery: the recipe's config.apply.params, below deploy-time data\n" +
+		`"site::role::web::port": 8080` + "\n" + `"site::role::web::ratio": 1.5` + "\n" +
+		`"site::role::web::tls": true` + "\n" + `"site::role::web::vhost": "a'b\"c"` + "\n"
+	if got := byPath[RecipeParams].Content; got != wantData {
+		t.Errorf("recipe params data:\n%s\nwant\n%s", got, wantData)
+	}
+	hiera := byPath[FirstBootHiera].Content
+	if d, r := strings.Index(hiera, "path: deploy.yaml"), strings.Index(hiera, "path: recipe-params.yaml"); d < 0 || r < d {
+		t.Errorf("hiera.yaml must look up deploy.yaml, then recipe-params.yaml:\n%s", hiera)
+	}
+	if !strings.Contains(byPath[FirstBootUnit].Content, "After=cloud-config.service") {
+		t.Errorf("unit wrong: %s", byPath[FirstBootUnit].Content)
+	}
+}
+
+func TestFirstBootFilesWithoutParams(t *testing.T) {
+	for _, s := range []ApplySpec{
+		{Path: "/etc/puppet/code/environments/production", Class: "site::role::web"},
+		{Path: "/etc/puppet/code/environments/production", Manifest: "manifests/site.pp"},
+	} {
+		for _, f := range FirstBootFiles(s) {
+			if f.Path == RecipeParams {
+				t.Errorf("%+v: writes %s without parameters", s, RecipeParams)
+			}
+		}
 	}
 }
 
