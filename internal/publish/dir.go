@@ -51,15 +51,28 @@ type DirOptions struct {
 	// Verify re-hashes every existing artifact instead of trusting the
 	// digests recorded by the previous publish.
 	Verify bool
+	// Files are further documents by path (the Atom feeds), written after
+	// the products files and before the index, each atomically. Nothing
+	// in the index names them: each is its own old or new version.
+	Files  map[string][]byte
 	Logger *slog.Logger
 }
 
+// ErrNotContentAddressed is returned by ToDir for a snapshot made without
+// Options.ContentAddressed.
+var ErrNotContentAddressed = errors.New("static publishing needs a snapshot with content-addressed products files")
+
 // ToDir writes the snapshot into dir as static files: the artifacts first,
-// then the products files and the public key, the index last; each file by
-// temporary file, fsync and rename, its directory fsynced. Files whose
-// content is already in place are left alone. Files of older publishes that
-// the snapshot no longer names are removed only once the new index is in
-// place. A crash at any point leaves the old or the new complete tree.
+// then the products files (at content-addressed paths, see VersionedPath),
+// opt.Files and the public key, the index last (its signed variant, then
+// the plain one); each file by temporary file, fsync and rename, its
+// directory fsynced. Files whose content is already in place are left
+// alone. The index is the commit point: until it is renamed into place the
+// old index names only old files, all still there, and files the new
+// snapshot no longer names are removed only once both variants of the new
+// index are in place. So a crash at any point leaves, for a reader of
+// index.json and for a reader of index.sjson alike, the old or the new
+// complete tree.
 func ToDir(ctx context.Context, snap Snapshot, store artifact.Store, dir string, opt DirOptions) (Stats, error) {
 	log := opt.Logger
 	if log == nil {
@@ -73,6 +86,9 @@ func ToDir(ctx context.Context, snap Snapshot, store artifact.Store, dir string,
 		return Stats{}, err
 	}
 	defer unlock()
+	if !snap.ContentAddressed {
+		return Stats{}, fmt.Errorf("publishing to %s: %w", dir, ErrNotContentAddressed)
+	}
 	w := &dirWriter{dir: dir, store: store, log: log, verify: opt.Verify, recorded: readState(dir)}
 	for _, p := range sortedPaths(snap.Blobs) {
 		if err := w.blob(ctx, p, snap.Blobs[p]); err != nil {
@@ -84,13 +100,18 @@ func ToDir(ctx context.Context, snap Snapshot, store artifact.Store, dir string,
 			return w.stats, err
 		}
 	}
+	for _, p := range sortedPaths(opt.Files) {
+		if err := w.doc(p, opt.Files[p], nil); err != nil {
+			return w.stats, err
+		}
+	}
 	if err := w.doc(KeyPath, snap.Docs[KeyPath], nil); err != nil {
 		return w.stats, err
 	}
 	if err := w.doc(snap.Index, snap.Docs[snap.Index], snap.Docs[simplestreams.SignedPath(snap.Index)]); err != nil {
 		return w.stats, err
 	}
-	if err := w.removeStale(snap); err != nil {
+	if err := w.removeStale(snap, opt.Files); err != nil {
 		return w.stats, err
 	}
 	return w.stats, w.writeState(snap)
@@ -204,7 +225,7 @@ func (w *dirWriter) doc(p string, data, signed []byte) error {
 // removeStale removes what the snapshot does not name: files of older
 // publishes and temporary files of interrupted ones, then empty
 // directories.
-func (w *dirWriter) removeStale(snap Snapshot) error {
+func (w *dirWriter) removeStale(snap Snapshot, files map[string][]byte) error {
 	var dirs []string
 	err := filepath.WalkDir(w.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -223,6 +244,9 @@ func (w *dirWriter) removeStale(snap Snapshot) error {
 			return nil
 		}
 		if _, ok := snap.Blobs[rel]; ok {
+			return nil
+		}
+		if _, ok := files[rel]; ok {
 			return nil
 		}
 		if err := os.Remove(path); err != nil {
