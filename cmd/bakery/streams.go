@@ -139,7 +139,8 @@ func runPublish(ctx context.Context, g *globals, args []string) error {
 		return printJSON(g, stats)
 	}
 	fmt.Fprintf(g.stdout, "published %s: %d files written, %d unchanged, %d stale removed\n", *to, stats.Written, stats.Unchanged, stats.Removed)
-	fmt.Fprintf(g.stdout, "  streams: %s, feeds: %s/feeds/\n", simplestreams.IndexPath, *base)
+	fmt.Fprintf(g.stdout, "  streams: %s\n  feeds:   %s (links under %s)\n",
+		filepath.Join(*to, simplestreams.IndexPath), filepath.Join(*to, "feeds")+"/", *base)
 	return nil
 }
 
