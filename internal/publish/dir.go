@@ -15,6 +15,8 @@ import (
 	"slices"
 	"syscall"
 
+	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
+
 	"github.com/bakery-dev/bakery/internal/artifact"
 	"github.com/bakery-dev/bakery/internal/atomicfile"
 	"github.com/bakery-dev/bakery/internal/simplestreams"
@@ -72,7 +74,8 @@ var ErrNotContentAddressed = errors.New("static publishing needs a snapshot with
 // snapshot no longer names are removed only once both variants of the new
 // index are in place. So a crash at any point leaves, for a reader of
 // index.json and for a reader of index.sjson alike, the old or the new
-// complete tree.
+// complete tree. The products files the replaced index named stay until
+// the next publish, for readers who fetched it just before.
 func ToDir(ctx context.Context, snap Snapshot, store artifact.Store, dir string, opt DirOptions) (Stats, error) {
 	log := opt.Logger
 	if log == nil {
@@ -108,10 +111,11 @@ func ToDir(ctx context.Context, snap Snapshot, store artifact.Store, dir string,
 	if err := w.doc(KeyPath, snap.Docs[KeyPath], nil); err != nil {
 		return w.stats, err
 	}
+	keep := w.indexedStreams(snap.Index) // read before the index is replaced
 	if err := w.doc(snap.Index, snap.Docs[snap.Index], snap.Docs[simplestreams.SignedPath(snap.Index)]); err != nil {
 		return w.stats, err
 	}
-	if err := w.removeStale(snap, opt.Files); err != nil {
+	if err := w.removeStale(snap, opt.Files, keep); err != nil {
 		return w.stats, err
 	}
 	return w.stats, w.writeState(snap)
@@ -222,10 +226,10 @@ func (w *dirWriter) doc(p string, data, signed []byte) error {
 	return nil
 }
 
-// removeStale removes what the snapshot does not name: files of older
-// publishes and temporary files of interrupted ones, then empty
+// removeStale removes what the snapshot does not name, except keep: files
+// of older publishes and temporary files of interrupted ones, then empty
 // directories.
-func (w *dirWriter) removeStale(snap Snapshot, files map[string][]byte) error {
+func (w *dirWriter) removeStale(snap Snapshot, files map[string][]byte, keep map[string]bool) error {
 	var dirs []string
 	err := filepath.WalkDir(w.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -246,7 +250,7 @@ func (w *dirWriter) removeStale(snap Snapshot, files map[string][]byte) error {
 		if _, ok := snap.Blobs[rel]; ok {
 			return nil
 		}
-		if _, ok := files[rel]; ok {
+		if _, ok := files[rel]; ok || keep[rel] {
 			return nil
 		}
 		if err := os.Remove(path); err != nil {
@@ -264,6 +268,33 @@ func (w *dirWriter) removeStale(snap Snapshot, files map[string][]byte) error {
 		_ = os.Remove(d) // fails, as wanted, unless empty
 	}
 	return nil
+}
+
+// indexedStreams returns the products files (both variants) that the index
+// in place names, through index.json or index.sjson. The publish that
+// replaces that index keeps them, so that a reader who fetched it just
+// before still finds them; the publish after removes them. An index that
+// cannot be read names nothing.
+func (w *dirWriter) indexedStreams(index string) map[string]bool {
+	out := map[string]bool{}
+	add := func(data []byte) {
+		idx, err := simplestreams.ParseIndex(data)
+		if err != nil {
+			return
+		}
+		for _, e := range idx.Index {
+			out[e.Path], out[simplestreams.SignedPath(e.Path)] = true, true
+		}
+	}
+	if data, err := os.ReadFile(w.path(index)); err == nil {
+		add(data)
+	}
+	if data, err := os.ReadFile(w.path(simplestreams.SignedPath(index))); err == nil {
+		if b, _ := clearsign.Decode(data); b != nil {
+			add(b.Plaintext)
+		}
+	}
+	return out
 }
 
 func (w *dirWriter) writeState(snap Snapshot) error {

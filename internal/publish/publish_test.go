@@ -135,14 +135,20 @@ func TestToDirIncrementalAndStale(t *testing.T) {
 	}
 	streamsBefore := streamFiles(t, dir)
 	third := e.publish(t, dir)
-	gone := 0
+	if third.Removed != 5 {
+		t.Errorf("after a revocation: %+v, want the 5 artifacts of %s removed", third, victim.Name)
+	}
+	replaced := 0
 	for f := range streamsBefore {
-		if !streamFiles(t, dir)[f] {
-			gone++
+		if _, ok := streamFiles(t, dir)[f]; !ok {
+			t.Errorf("products file %s of the replaced index removed by the publish that replaced it", f)
+		}
+		if !named(t, dir, "streams/v1/"+f) {
+			replaced++
 		}
 	}
-	if gone == 0 || third.Removed != 5+gone {
-		t.Errorf("after a revocation: %+v, want the 5 artifacts of %s and the %d replaced products files removed", third, victim.Name, gone)
+	if fourth := e.publish(t, dir); replaced == 0 || fourth.Removed != replaced {
+		t.Errorf("the publish after: %+v, want the %d products files the previous index named removed", fourth, replaced)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "images", victim.Product, victim.Serial)); !os.IsNotExist(err) {
 		t.Errorf("revoked image's directory still there: %v", err)
@@ -205,8 +211,8 @@ func TestToDirRefusesFixedPaths(t *testing.T) {
 // TestToDirIndexIsTheCommitPoint publishes a changed catalog in two halves:
 // everything but the index, as a publish killed just before the index
 // would, then all of it. After the first half both index variants still
-// name exactly the old tree, complete; files of the half-done publish
-// that no index names are removed by the next complete one.
+// name exactly the old tree, complete; the products files the old index
+// named stay until the publish after the complete one.
 func TestToDirIndexIsTheCommitPoint(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
@@ -252,11 +258,14 @@ func TestToDirIndexIsTheCommitPoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := e.verifyTree(t, dir); got != oldItems+5 || st.Removed == 0 {
-		t.Errorf("after the index: %d items, %+v; want %d items and the replaced products files removed", got, st, oldItems+5)
+	if got := e.verifyTree(t, dir); got != oldItems+5 || st.Removed != 0 {
+		t.Errorf("after the index: %d items, %+v; want %d items and the replaced products files kept", got, st, oldItems+5)
+	}
+	if st := e.publish(t, dir); st.Removed != 2 { // the daily stream changed: its old .json and .sjson
+		t.Errorf("the publish after: %+v, want the replaced products file and its signed variant removed", st)
 	}
 	for f := range streamFiles(t, dir) {
-		if _, ok := snap.Docs["streams/v1/"+f]; !ok {
+		if !named(t, dir, "streams/v1/"+f) {
 			t.Errorf("products file %s left although no index names it", f)
 		}
 	}
@@ -284,6 +293,22 @@ func TestToDirFiles(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "feeds/x")); !os.IsNotExist(err) || st.Removed != 1 || st.Written != 0 {
 		t.Errorf("a file no longer given: %+v, stat %v; want it and its directory removed, nothing written", st, err)
 	}
+}
+
+// named reports whether the index in dir names the products file p (.json
+// or .sjson).
+func named(t *testing.T, dir, p string) bool {
+	t.Helper()
+	idx, err := simplestreams.ParseIndex(readFile(t, filepath.Join(dir, simplestreams.IndexPath)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range idx.Index {
+		if e.Path == p || simplestreams.SignedPath(e.Path) == p {
+			return true
+		}
+	}
+	return false
 }
 
 func readFile(t *testing.T, p string) []byte {
