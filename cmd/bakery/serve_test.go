@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -146,9 +147,11 @@ func TestServeSyntheticCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the promotion's webhook", 10*time.Second, func() bool { return rec.ackCount() == 1 })
+	rec.mu.Lock()
 	if len(rec.bad) != 0 {
 		t.Errorf("bad webhook requests: %v", rec.bad)
 	}
+	rec.mu.Unlock()
 	if code := stop(); code != 0 {
 		t.Errorf("serve exit %d after Ctrl-C, want 0", code)
 	}
@@ -210,5 +213,11 @@ func TestStreamsCommandsNeedKey(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, nil, "--state-dir", dir, "publish", "--to", dir, "--expiry", "7x"); code != 2 {
 		t.Errorf("bad --expiry: exit %d %s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, nil, "--state-dir", dir, "serve", "--webhook-timeout", "5s", "--webhook-lease", "2s"); code != 2 || !strings.Contains(errOut, "lease") {
+		t.Errorf("webhook lease below the timeout: exit %d %s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, nil, "--state-dir", dir, "publish", "--to", dir, "--base-url", "ftp://x"); code != 2 {
+		t.Errorf("bad --base-url: exit %d %s", code, errOut)
 	}
 }
