@@ -42,6 +42,9 @@ test-integration: deps build
 
 test: deps build test-short test-integration
 
+# demo builds and boot-tests the example image, puts it on devel and ends
+# by serving the catalog (streams, feeds, webhook delivery): bakery serve
+# prints the URLs; Ctrl-C stops it.
 demo: deps build
 	./$(BIN) --state-dir $(STATE) build --test examples/debian-cloud.yaml
 	./$(BIN) --state-dir $(STATE) images

@@ -17,6 +17,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,6 +31,7 @@ import (
 	"github.com/bakery-dev/bakery/internal/catalog/sqlite"
 	"github.com/bakery-dev/bakery/internal/publish/publishtest"
 	"github.com/bakery-dev/bakery/internal/runner"
+	"github.com/bakery-dev/bakery/internal/simplestreams"
 )
 
 const targetRatio = 0.8
@@ -136,12 +138,22 @@ func run(ctx context.Context, c config) error {
 	defer stopStatic()
 	res := result{Date: time.Now().UTC(), CPUs: runtime.NumCPU(), Concurrency: c.concurrency, Products: c.products,
 		ImagesEach: c.imgs, LoadAverage: loadAverage(), TargetRatio: targetRatio, MeetsTarget: true}
-	for _, p := range []string{"/streams/v1/index.json", "/streams/v1/org.example.bakery:daily:download.json"} {
-		cmp := comparison{Path: p}
-		if cmp.Bakery, err = load(ctx, "bakery", bakeryURL, p, c); err != nil {
+	// The index, and the daily products file: at a fixed path on bakery
+	// serve, at a content-addressed one in the published tree.
+	for _, contentID := range []string{"", "org.example.bakery:daily:download"} {
+		bp, err := docPath(ctx, bakeryURL, contentID)
+		if err != nil {
 			return err
 		}
-		if cmp.Static, err = load(ctx, "static", staticURL, p, c); err != nil {
+		sp, err := docPath(ctx, staticURL, contentID)
+		if err != nil {
+			return err
+		}
+		cmp := comparison{Path: bp}
+		if cmp.Bakery, err = load(ctx, "bakery", bakeryURL, bp, c); err != nil {
+			return err
+		}
+		if cmp.Static, err = load(ctx, "static", staticURL, sp, c); err != nil {
 			return err
 		}
 		cmp.Ratio = cmp.Bakery.RPS / cmp.Static.RPS
@@ -151,6 +163,27 @@ func run(ctx context.Context, c config) error {
 	}
 	res.LoadAverageEnd = loadAverage()
 	return write(c.out, res)
+}
+
+// docPath returns the URL path of the index (contentID "") or of the
+// products file the index at base names for contentID.
+func docPath(ctx context.Context, base, contentID string) (string, error) {
+	if contentID == "" {
+		return "/" + simplestreams.IndexPath, nil
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	idx, err := (&simplestreams.Client{Source: simplestreams.HTTP{Base: u}}).Index(ctx)
+	if err != nil {
+		return "", fmt.Errorf("reading the index at %s: %w", base, err)
+	}
+	e, ok := idx.Index[contentID]
+	if !ok {
+		return "", fmt.Errorf("the index at %s has no %s", base, contentID)
+	}
+	return "/" + e.Path, nil
 }
 
 // fill makes a catalog of synthetic images (small random blobs).

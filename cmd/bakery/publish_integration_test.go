@@ -170,11 +170,13 @@ func (s *syntheticState) mutate(t *testing.T, i int, rng *rand.Rand) {
 }
 
 // TestIntegrationPublishKilled kills `bakery publish` with SIGKILL at
-// random points, again and again, and checks each time that every
-// document in the published directory is its old or its new version and
-// that every file they name is there, complete (sha256 and size), through
-// the plain and the signed documents; then that a publish run to the end
-// gives exactly the new state and leaves no temporary file.
+// random points, again and again, and checks each time the strict
+// property: the tree reachable from index.json, and the one reachable from
+// index.sjson (verified signatures), is exactly the old state or exactly
+// the new one, and every file it names is there, complete (sha256 and
+// size); then that a publish run to the end gives exactly the new state
+// and leaves no temporary file and no products file that neither it nor
+// the index it replaced names.
 func TestIntegrationPublishKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: builds bakery and runs it 50 times")
@@ -199,14 +201,21 @@ func TestIntegrationPublishKilled(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, uint64(time.Now().UnixNano())))
 	const runs = 24
 	interrupted := 0
+	seen := map[string]int{} // "plain/signed" → runs, e.g. "old/new"
 	for i := range runs {
 		old := streamsOf(t, simplestreams.Dir(www), nil)
+		if signed := streamsOf(t, simplestreams.Dir(www), s.ring); !mapsEqual(signed, old) {
+			t.Fatalf("run %d: before publishing, index.json and index.sjson name different trees", i)
+		}
 		s.mutate(t, i, rng)
 		snap, err := publish.Build(ctx, s.cat, s.key, publish.DefaultOptions(), time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := streamsOf(t, memSource(snap.Docs), nil)
+		if mapsEqual(old, want) {
+			t.Fatalf("run %d: the mutation did not change the streams", i)
+		}
 		p, err := runner.Start(ctx, runner.Cmd{Args: argv})
 		if err != nil {
 			t.Fatal(err)
@@ -221,22 +230,62 @@ func TestIntegrationPublishKilled(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkComplete(t, www, s.ring)
-		got := streamsOf(t, simplestreams.Dir(www), nil)
-		for id := range want {
-			if got[id] != old[id] && got[id] != want[id] {
-				t.Fatalf("run %d: stream %s is neither the old nor the new one:\n%s", i, id, got[id])
+		var states []string
+		for _, ring := range []openpgp.KeyRing{nil, s.ring} {
+			got := streamsOf(t, simplestreams.Dir(www), ring)
+			switch {
+			case mapsEqual(got, old):
+				states = append(states, "old")
+			case mapsEqual(got, want):
+				states = append(states, "new")
+			default:
+				t.Fatalf("run %d: the tree named by the index (signed %v) is neither the old nor the new state:\n%v", i, ring != nil, got)
 			}
 		}
+		seen[strings.Join(states, "/")]++
+		before := indexedStreams(t, www, s.ring)
 		took = full()
 		if got := streamsOf(t, simplestreams.Dir(www), s.ring); !mapsEqual(got, want) {
 			t.Fatalf("run %d: a complete publish after the kill does not give the new state", i)
 		}
 		checkComplete(t, www, s.ring)
 		assertNoTempFiles(t, www)
+		assertOnlyIndexedStreams(t, www, s.ring, before)
 	}
-	t.Logf("%d runs, %d killed while publishing (last full publish %s)", runs, interrupted, took)
+	t.Logf("%d runs, %d killed while publishing (last full publish %s); after the kill index.json/index.sjson named: %v", runs, interrupted, took, seen)
 	if interrupted < runs/4 {
 		t.Errorf("only %d of %d kills landed while the publisher ran: the test did not exercise much", interrupted, runs)
+	}
+}
+
+// indexedStreams returns the products files (.json and .sjson) that
+// index.json or index.sjson in dir names.
+func indexedStreams(t *testing.T, dir string, ring openpgp.KeyRing) map[string]bool {
+	t.Helper()
+	named := map[string]bool{}
+	for _, r := range []openpgp.KeyRing{nil, ring} {
+		idx, err := (&simplestreams.Client{Source: simplestreams.Dir(dir), Keyring: r}).Index(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range idx.Index {
+			named[e.Path], named[simplestreams.SignedPath(e.Path)] = true, true
+		}
+	}
+	return named
+}
+
+// assertOnlyIndexedStreams checks that a complete publish left no products
+// file but those its index names and those the index it replaced named
+// (kept one publish longer for readers of that index).
+func assertOnlyIndexedStreams(t *testing.T, dir string, ring openpgp.KeyRing, replaced map[string]bool) {
+	t.Helper()
+	named := indexedStreams(t, dir, ring)
+	files, _ := filepath.Glob(filepath.Join(dir, "streams/v1/*:*json"))
+	for _, f := range files {
+		if rel, _ := filepath.Rel(dir, f); !named[filepath.ToSlash(rel)] && !replaced[filepath.ToSlash(rel)] {
+			t.Errorf("products file %s left although neither the index nor the one it replaced names it", rel)
+		}
 	}
 }
 

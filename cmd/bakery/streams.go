@@ -8,12 +8,16 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
+	"github.com/bakery-dev/bakery/internal/feed"
 	"github.com/bakery-dev/bakery/internal/pgpkey"
 	"github.com/bakery-dev/bakery/internal/publish"
 	"github.com/bakery-dev/bakery/internal/recipe"
 	"github.com/bakery-dev/bakery/internal/server"
+	"github.com/bakery-dev/bakery/internal/simplestreams"
+	"github.com/bakery-dev/bakery/internal/webhook"
 )
 
 // streamsKeySpec is the simplestreams signing key, kept in the state
@@ -90,8 +94,9 @@ func loadStreamsKey(st *stateHandles) (*pgpkey.Key, error) {
 
 func runPublish(ctx context.Context, g *globals, args []string) error {
 	var sf streamsFlags
-	fs := g.flagSet("publish", "bakery publish --to DIR [--content-id-prefix P] [--expiry 7d] [--verify]")
-	to := fs.String("to", "", "directory to write the mirror into (streams/v1/, images/)")
+	fs := g.flagSet("publish", "bakery publish --to DIR [--base-url URL] [--content-id-prefix P] [--expiry 7d] [--verify]")
+	to := fs.String("to", "", "directory to write the mirror into (streams/v1/, images/, feeds/)")
+	base := fs.String("base-url", "http://127.0.0.1:8080", "the URL DIR is served at: feed IDs and links start with it")
 	verify := fs.Bool("verify", false, "re-hash every artifact already in DIR instead of trusting the last publish's record")
 	sf.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -101,6 +106,11 @@ func runPublish(ctx context.Context, g *globals, args []string) error {
 		return usagef("publish needs --to DIR and no arguments")
 	}
 	opt, err := sf.options()
+	if err != nil {
+		return err
+	}
+	opt.ContentAddressed = true // the index is the commit point of the tree
+	fo, err := feedOptions(*base, g)
 	if err != nil {
 		return err
 	}
@@ -117,7 +127,11 @@ func runPublish(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	stats, err := publish.ToDir(ctx, snap, st.store, *to, publish.DirOptions{Verify: *verify, Logger: g.logger()})
+	feeds, err := feed.Files(ctx, st.catalog, fo)
+	if err != nil {
+		return fmt.Errorf("making the feeds: %w", err)
+	}
+	stats, err := publish.ToDir(ctx, snap, st.store, *to, publish.DirOptions{Verify: *verify, Files: feeds, Logger: g.logger()})
 	if err != nil {
 		return err
 	}
@@ -125,13 +139,27 @@ func runPublish(ctx context.Context, g *globals, args []string) error {
 		return printJSON(g, stats)
 	}
 	fmt.Fprintf(g.stdout, "published %s: %d files written, %d unchanged, %d stale removed\n", *to, stats.Written, stats.Unchanged, stats.Removed)
+	fmt.Fprintf(g.stdout, "  streams: %s\n  feeds:   %s (links under %s)\n",
+		filepath.Join(*to, simplestreams.IndexPath), filepath.Join(*to, "feeds")+"/", *base)
 	return nil
+}
+
+func feedOptions(base string, g *globals) (feed.Options, error) {
+	o := feed.DefaultOptions(base)
+	o.Version, o.Logger = version, g.logger()
+	if err := o.Validate(); err != nil {
+		return feed.Options{}, usagef("%v", err)
+	}
+	return o, nil
 }
 
 func runServe(ctx context.Context, g *globals, args []string) error {
 	var sf streamsFlags
-	fs := g.flagSet("serve", "bakery serve [--listen ADDR] [--content-id-prefix P] [--expiry 7d]")
+	fs := g.flagSet("serve", "bakery serve [--listen ADDR] [--base-url URL] [--content-id-prefix P] [--expiry 7d] [--no-webhooks] [--webhook-poll D ...]")
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
+	base := fs.String("base-url", "", "the URL clients reach the server at, for feed IDs and links (default: http://ADDR)")
+	noHooks := fs.Bool("no-webhooks", false, "do not deliver webhooks (another process runs 'bakery webhook deliver')")
+	df := registerDeliverFlags(fs, "webhook-")
 	sf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -140,6 +168,10 @@ func runServe(ctx context.Context, g *globals, args []string) error {
 		return usagef("serve takes no arguments")
 	}
 	opt, err := sf.options()
+	if err != nil {
+		return err
+	}
+	wo, err := df.options(g)
 	if err != nil {
 		return err
 	}
@@ -152,31 +184,70 @@ func runServe(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	so := server.DefaultOptions()
-	so.Catalog, so.Store, so.Key, so.Publish, so.Logger = st.catalog, st.store, key, opt, g.logger()
-	so.Resign = min(so.Resign, opt.Expiry/2) // re-sign well before a short expiry
-	srv, err := server.New(so)
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *listen, err)
 	}
-	printURLs(g, ln.Addr().String())
-	return serveUntilDone(ctx, ln, srv.Handler())
+	defer ln.Close()
+	if *base == "" {
+		*base = "http://" + ln.Addr().String()
+	}
+	fo, err := feedOptions(*base, g)
+	if err != nil {
+		return err
+	}
+	so := server.DefaultOptions()
+	so.Catalog, so.Store, so.Key, so.Publish, so.Logger = st.catalog, st.store, key, opt, g.logger()
+	so.Resign = min(so.Resign, opt.Expiry/2) // re-sign well before a short expiry
+	so.Mounts = map[string]http.Handler{"/feeds/": feed.Handler(st.catalog, fo)}
+	srv, err := server.New(so)
+	if err != nil {
+		return err
+	}
+	var deliverer *webhook.Deliverer
+	if !*noHooks {
+		if deliverer, err = webhook.New(st.catalog, wo); err != nil {
+			return err
+		}
+	}
+	printURLs(g, ln.Addr().String(), deliverer != nil)
+	return serveAndDeliver(ctx, ln, srv.Handler(), deliverer)
 }
 
-func printURLs(g *globals, addr string) {
+// serveAndDeliver serves and, when d is set, delivers webhooks alongside
+// until ctx is cancelled; it returns once both have stopped.
+func serveAndDeliver(ctx context.Context, ln net.Listener, h http.Handler, d *webhook.Deliverer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	if d != nil {
+		wg.Go(func() { _ = d.Run(ctx) }) // Run logs its errors and returns nil when ctx ends
+	}
+	err := serveUntilDone(ctx, ln, h)
+	cancel()
+	wg.Wait()
+	return err
+}
+
+func printURLs(g *globals, addr string, webhooks bool) {
 	base := "http://" + addr
 	if g.json {
-		_ = printJSON(g, map[string]string{"url": base, "index": base + "/streams/v1/index.json", "key": base + "/" + publish.KeyPath})
+		_ = printJSON(g, map[string]any{
+			"url": base, "index": base + "/" + simplestreams.IndexPath, "key": base + "/" + publish.KeyPath,
+			"feeds":    []string{base + feed.Path(feed.Releases, ""), base + feed.Path(feed.Security, "")},
+			"webhooks": webhooks,
+		})
 		return
 	}
 	fmt.Fprintf(g.stdout, "serving the catalog at %s (Ctrl-C stops)\n", base)
-	fmt.Fprintf(g.stdout, "  streams:  %s/streams/v1/index.json (signed: index.sjson)\n", base)
+	fmt.Fprintf(g.stdout, "  streams:  %s/%s (signed: index.sjson)\n", base, simplestreams.IndexPath)
 	fmt.Fprintf(g.stdout, "  key:      %s/%s\n", base, publish.KeyPath)
+	fmt.Fprintf(g.stdout, "  feeds:    %s%s\n", base, feed.Path(feed.Releases, ""))
+	fmt.Fprintf(g.stdout, "            %s%s (and %s)\n", base, feed.Path(feed.Security, ""), feed.Path(feed.Releases, "PRODUCT"))
 	fmt.Fprintf(g.stdout, "  health:   %s/healthz\n", base)
+	if webhooks {
+		fmt.Fprintf(g.stdout, "delivering webhooks (bakery webhook ls)\n")
+	}
 }
 
 // serveUntilDone serves until ctx is cancelled (Ctrl-C), then lets

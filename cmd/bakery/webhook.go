@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -207,24 +208,30 @@ func printDeliveries(g *globals, ds []catalog.Delivery) error {
 	return tw.Flush()
 }
 
-func runWebhookDeliver(ctx context.Context, g *globals, args []string) error {
+// deliverFlags are the webhook delivery flags of webhook deliver and (with
+// the prefix "webhook-") of serve.
+type deliverFlags struct {
+	timeout, lease, base, maxDelay, poll *time.Duration
+	maxAttempts                          *int
+}
+
+func registerDeliverFlags(fs *flag.FlagSet, prefix string) *deliverFlags {
 	def := webhook.DefaultOptions()
-	fs := g.flagSet("webhook deliver", "bakery webhook deliver [--once] [--timeout D] [--max-attempts N] [--base-delay D] [--max-delay D] [--poll D]")
-	once := fs.Bool("once", false, "one pass over the due deliveries, then exit")
-	timeout := fs.Duration("timeout", def.Timeout, "timeout of one attempt")
-	lease := fs.Duration("lease", 0, "how long an attempt holds its delivery before another deliverer may retry it (default: timeout + 30s)")
-	maxAttempts := fs.Int("max-attempts", def.MaxAttempts, "attempts before a delivery is marked failed")
-	base := fs.Duration("base-delay", def.BaseDelay, "wait after the first failed attempt, doubled after each further one (with jitter)")
-	maxDelay := fs.Duration("max-delay", def.MaxDelay, "the longest wait between attempts")
-	poll := fs.Duration("poll", def.Poll, "how often to look for due deliveries")
-	if err := parse(fs, args); err != nil {
-		return err
+	return &deliverFlags{
+		timeout:     fs.Duration(prefix+"timeout", def.Timeout, "timeout of one webhook attempt"),
+		lease:       fs.Duration(prefix+"lease", 0, "how long an attempt holds its delivery before another deliverer may retry it (default: timeout + 30s)"),
+		maxAttempts: fs.Int(prefix+"max-attempts", def.MaxAttempts, "attempts before a delivery is marked failed"),
+		base:        fs.Duration(prefix+"base-delay", def.BaseDelay, "wait after the first failed attempt, doubled after each further one (with jitter)"),
+		maxDelay:    fs.Duration(prefix+"max-delay", def.MaxDelay, "the longest wait between attempts"),
+		poll:        fs.Duration(prefix+"poll", def.Poll, "how often to look for due deliveries"),
 	}
-	if fs.NArg() != 0 {
-		return usagef("webhook deliver takes no arguments")
-	}
-	o := def
-	o.Timeout, o.Lease, o.MaxAttempts, o.BaseDelay, o.MaxDelay, o.Poll = *timeout, *lease, *maxAttempts, *base, *maxDelay, *poll
+}
+
+// options returns the deliverer's options; it logs one line per attempt
+// unless --quiet (all of its debug lines with --verbose).
+func (f *deliverFlags) options(g *globals) (webhook.Options, error) {
+	o := webhook.DefaultOptions()
+	o.Timeout, o.Lease, o.MaxAttempts, o.BaseDelay, o.MaxDelay, o.Poll = *f.timeout, *f.lease, *f.maxAttempts, *f.base, *f.maxDelay, *f.poll
 	if o.Lease == 0 {
 		o.Lease = o.Timeout + 30*time.Second
 	}
@@ -233,7 +240,24 @@ func runWebhookDeliver(ctx context.Context, g *globals, args []string) error {
 		o.Logger = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelInfo})) // one line per attempt
 	}
 	if err := o.Validate(); err != nil {
-		return usagef("%v", err)
+		return webhook.Options{}, usagef("%v", err)
+	}
+	return o, nil
+}
+
+func runWebhookDeliver(ctx context.Context, g *globals, args []string) error {
+	fs := g.flagSet("webhook deliver", "bakery webhook deliver [--once] [--timeout D] [--max-attempts N] [--base-delay D] [--max-delay D] [--poll D]")
+	once := fs.Bool("once", false, "one pass over the due deliveries, then exit")
+	df := registerDeliverFlags(fs, "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("webhook deliver takes no arguments")
+	}
+	o, err := df.options(g)
+	if err != nil {
+		return err
 	}
 	st, err := g.open(ctx)
 	if err != nil {

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/bakery-dev/bakery/internal/catalog"
+	"github.com/bakery-dev/bakery/internal/feed"
 	"github.com/bakery-dev/bakery/internal/runner"
+	"github.com/bakery-dev/bakery/internal/simplestreams"
 	"github.com/bakery-dev/bakery/internal/webhook"
 )
 
@@ -98,6 +100,61 @@ func TestIntegrationWebhookExactlyOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: builds and runs bakery subprocesses")
 	}
+	// Attempts time out after 8 s (the kill comes well before); a killed
+	// attempt is retried when its 9 s lease runs out.
+	exactlyOnceAcrossKills(t, []string{"webhook", "deliver",
+		"--poll", "100ms", "--timeout", "8s", "--lease", "9s", "--base-delay", "200ms", "--max-delay", "1s"}, nil)
+}
+
+// TestIntegrationServeWebhookRestart is the same with `bakery serve` as the
+// deliverer: the server is killed (SIGKILL) between a promotion's event and
+// its acknowledgement, promotions happen while it is down, and the
+// restarted server delivers each exactly once, serving its streams and
+// feeds meanwhile.
+func TestIntegrationServeWebhookRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: builds and runs bakery subprocesses")
+	}
+	exactlyOnceAcrossKills(t, []string{"serve", "--listen", "127.0.0.1:0",
+		"--webhook-poll", "100ms", "--webhook-timeout", "8s", "--webhook-lease", "9s", "--webhook-base-delay", "200ms", "--webhook-max-delay", "1s"},
+		checkServing)
+}
+
+// checkServing waits for a started `bakery serve` to print its URL and
+// checks that it answers /healthz, the index and the releases feed.
+func checkServing(t *testing.T, p *runner.Process) {
+	t.Helper()
+	var base string
+	waitFor(t, "serve to print its URL", 20*time.Second, func() bool {
+		if m := servingURL.FindStringSubmatch(p.Output()); m != nil {
+			base = m[1]
+			return true
+		}
+		select {
+		case <-p.Done():
+			t.Fatalf("serve exited: %v\n%s", p.Wait(), p.Output())
+		default:
+		}
+		return false
+	})
+	for _, path := range []string{"/healthz", "/" + simplestreams.IndexPath, feed.Path(feed.Releases, "")} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %s", path, resp.Status)
+		}
+	}
+}
+
+// exactlyOnceAcrossKills promotes four times while a deliverer subprocess
+// (bakery ARGS...) runs, is killed mid-delivery and is down, then checks
+// that the receiver acknowledged each promotion exactly once. ready, when
+// set, is called after each start of the deliverer.
+func exactlyOnceAcrossKills(t *testing.T, deliverArgs []string, ready func(*testing.T, *runner.Process)) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	bin := buildBakery(t)
@@ -117,17 +174,20 @@ func TestIntegrationWebhookExactlyOnce(t *testing.T) {
 	srv := httptest.NewServer(rec)
 	defer srv.Close()
 	bakery("webhook", "add", srv.URL+"/hook", "--events", "promoted", "--secret", secret)
+	if deliverArgs[0] == "serve" {
+		bakery("keygen")
+	}
 
-	// Attempts time out after 8 s (the kill comes well before); a killed
-	// attempt is retried when its 9 s lease runs out.
 	startDeliverer := func() *runner.Process {
 		t.Helper()
-		p, err := runner.Start(ctx, runner.Cmd{Args: []string{bin, "--state-dir", state, "--verbose", "webhook", "deliver",
-			"--poll", "100ms", "--timeout", "8s", "--lease", "9s", "--base-delay", "200ms", "--max-delay", "1s"}})
+		p, err := runner.Start(ctx, runner.Cmd{Args: append([]string{bin, "--state-dir", state, "--verbose"}, deliverArgs...)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { p.Kill() })
+		if ready != nil {
+			ready(t, p)
+		}
 		return p
 	}
 	d := startDeliverer()
@@ -147,7 +207,7 @@ func TestIntegrationWebhookExactlyOnce(t *testing.T) {
 	if err := d.Kill(); err != nil { // SIGKILL mid-request: the attempt is never recorded
 		t.Fatal(err)
 	}
-	t.Logf("killed the deliverer during delivery %s\n%s", stalledID, d.Output())
+	t.Logf("killed the deliverer (%s) during delivery %s\n%s", deliverArgs[0], stalledID, d.Output())
 
 	// While no deliverer runs, promotions only reach the outbox.
 	bakery("promote", "debian-cloud", "1.2.0", "--to", "devel")

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"syscall"
 
+	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
+
 	"github.com/bakery-dev/bakery/internal/artifact"
 	"github.com/bakery-dev/bakery/internal/atomicfile"
 	"github.com/bakery-dev/bakery/internal/simplestreams"
@@ -51,15 +53,29 @@ type DirOptions struct {
 	// Verify re-hashes every existing artifact instead of trusting the
 	// digests recorded by the previous publish.
 	Verify bool
+	// Files are further documents by path (the Atom feeds), written after
+	// the products files and before the index, each atomically. Nothing
+	// in the index names them: each is its own old or new version.
+	Files  map[string][]byte
 	Logger *slog.Logger
 }
 
+// ErrNotContentAddressed is returned by ToDir for a snapshot made without
+// Options.ContentAddressed.
+var ErrNotContentAddressed = errors.New("static publishing needs a snapshot with content-addressed products files")
+
 // ToDir writes the snapshot into dir as static files: the artifacts first,
-// then the products files and the public key, the index last; each file by
-// temporary file, fsync and rename, its directory fsynced. Files whose
-// content is already in place are left alone. Files of older publishes that
-// the snapshot no longer names are removed only once the new index is in
-// place. A crash at any point leaves the old or the new complete tree.
+// then the products files (at content-addressed paths, see VersionedPath),
+// opt.Files and the public key, the index last (its signed variant, then
+// the plain one); each file by temporary file, fsync and rename, its
+// directory fsynced. Files whose content is already in place are left
+// alone. The index is the commit point: until it is renamed into place the
+// old index names only old files, all still there, and files the new
+// snapshot no longer names are removed only once both variants of the new
+// index are in place. So a crash at any point leaves, for a reader of
+// index.json and for a reader of index.sjson alike, the old or the new
+// complete tree. The products files the replaced index named stay until
+// the next publish, for readers who fetched it just before.
 func ToDir(ctx context.Context, snap Snapshot, store artifact.Store, dir string, opt DirOptions) (Stats, error) {
 	log := opt.Logger
 	if log == nil {
@@ -73,6 +89,9 @@ func ToDir(ctx context.Context, snap Snapshot, store artifact.Store, dir string,
 		return Stats{}, err
 	}
 	defer unlock()
+	if !snap.ContentAddressed {
+		return Stats{}, fmt.Errorf("publishing to %s: %w", dir, ErrNotContentAddressed)
+	}
 	w := &dirWriter{dir: dir, store: store, log: log, verify: opt.Verify, recorded: readState(dir)}
 	for _, p := range sortedPaths(snap.Blobs) {
 		if err := w.blob(ctx, p, snap.Blobs[p]); err != nil {
@@ -84,13 +103,19 @@ func ToDir(ctx context.Context, snap Snapshot, store artifact.Store, dir string,
 			return w.stats, err
 		}
 	}
+	for _, p := range sortedPaths(opt.Files) {
+		if err := w.doc(p, opt.Files[p], nil); err != nil {
+			return w.stats, err
+		}
+	}
 	if err := w.doc(KeyPath, snap.Docs[KeyPath], nil); err != nil {
 		return w.stats, err
 	}
+	keep := w.indexedStreams(snap.Index) // read before the index is replaced
 	if err := w.doc(snap.Index, snap.Docs[snap.Index], snap.Docs[simplestreams.SignedPath(snap.Index)]); err != nil {
 		return w.stats, err
 	}
-	if err := w.removeStale(snap); err != nil {
+	if err := w.removeStale(snap, opt.Files, keep); err != nil {
 		return w.stats, err
 	}
 	return w.stats, w.writeState(snap)
@@ -201,10 +226,10 @@ func (w *dirWriter) doc(p string, data, signed []byte) error {
 	return nil
 }
 
-// removeStale removes what the snapshot does not name: files of older
-// publishes and temporary files of interrupted ones, then empty
+// removeStale removes what the snapshot does not name, except keep: files
+// of older publishes and temporary files of interrupted ones, then empty
 // directories.
-func (w *dirWriter) removeStale(snap Snapshot) error {
+func (w *dirWriter) removeStale(snap Snapshot, files map[string][]byte, keep map[string]bool) error {
 	var dirs []string
 	err := filepath.WalkDir(w.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -225,6 +250,9 @@ func (w *dirWriter) removeStale(snap Snapshot) error {
 		if _, ok := snap.Blobs[rel]; ok {
 			return nil
 		}
+		if _, ok := files[rel]; ok || keep[rel] {
+			return nil
+		}
 		if err := os.Remove(path); err != nil {
 			return err
 		}
@@ -240,6 +268,33 @@ func (w *dirWriter) removeStale(snap Snapshot) error {
 		_ = os.Remove(d) // fails, as wanted, unless empty
 	}
 	return nil
+}
+
+// indexedStreams returns the products files (both variants) that the index
+// in place names, through index.json or index.sjson. The publish that
+// replaces that index keeps them, so that a reader who fetched it just
+// before still finds them; the publish after removes them. An index that
+// cannot be read names nothing.
+func (w *dirWriter) indexedStreams(index string) map[string]bool {
+	out := map[string]bool{}
+	add := func(data []byte) {
+		idx, err := simplestreams.ParseIndex(data)
+		if err != nil {
+			return
+		}
+		for _, e := range idx.Index {
+			out[e.Path], out[simplestreams.SignedPath(e.Path)] = true, true
+		}
+	}
+	if data, err := os.ReadFile(w.path(index)); err == nil {
+		add(data)
+	}
+	if data, err := os.ReadFile(w.path(simplestreams.SignedPath(index))); err == nil {
+		if b, _ := clearsign.Decode(data); b != nil {
+			add(b.Plaintext)
+		}
+	}
+	return out
 }
 
 func (w *dirWriter) writeState(snap Snapshot) error {

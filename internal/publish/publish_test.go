@@ -3,6 +3,8 @@ package publish
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -52,7 +54,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) publish(t *testing.T, dir string) Stats {
 	t.Helper()
 	e.runs++ // a new time each run: a new expiry, so a new index
-	snap, err := Build(context.Background(), e.cat, e.key, DefaultOptions(), time.Now().Add(time.Duration(e.runs)*time.Minute))
+	snap, err := Build(context.Background(), e.cat, e.key, staticOptions(), time.Now().Add(time.Duration(e.runs)*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +63,26 @@ func (e *env) publish(t *testing.T, dir string) Stats {
 		t.Fatal(err)
 	}
 	return st
+}
+
+func staticOptions() Options {
+	o := DefaultOptions()
+	o.ContentAddressed = true
+	return o
+}
+
+// streamFiles lists the products files (.json and .sjson) in dir.
+func streamFiles(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "streams/v1/*:*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, p := range m {
+		out[filepath.Base(p)] = true
+	}
+	return out
 }
 
 // verifyTree reads the published tree as a client would (signed documents)
@@ -111,9 +133,22 @@ func TestToDirIncrementalAndStale(t *testing.T) {
 	if err := e.fill.Revoke(ctx, victim); err != nil {
 		t.Fatal(err)
 	}
+	streamsBefore := streamFiles(t, dir)
 	third := e.publish(t, dir)
 	if third.Removed != 5 {
 		t.Errorf("after a revocation: %+v, want the 5 artifacts of %s removed", third, victim.Name)
+	}
+	replaced := 0
+	for f := range streamsBefore {
+		if _, ok := streamFiles(t, dir)[f]; !ok {
+			t.Errorf("products file %s of the replaced index removed by the publish that replaced it", f)
+		}
+		if !named(t, dir, "streams/v1/"+f) {
+			replaced++
+		}
+	}
+	if fourth := e.publish(t, dir); replaced == 0 || fourth.Removed != replaced {
+		t.Errorf("the publish after: %+v, want the %d products files the previous index named removed", fourth, replaced)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "images", victim.Product, victim.Serial)); !os.IsNotExist(err) {
 		t.Errorf("revoked image's directory still there: %v", err)
@@ -153,13 +188,136 @@ func TestToDirBusy(t *testing.T) {
 	}
 	defer unlock()
 	e := newEnv(t)
-	snap, err := Build(context.Background(), e.cat, e.key, DefaultOptions(), time.Now())
+	snap, err := Build(context.Background(), e.cat, e.key, staticOptions(), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ToDir(context.Background(), snap, e.store, dir, DirOptions{}); !errors.Is(err, ErrBusy) {
 		t.Errorf("second publisher: %v, want ErrBusy", err)
 	}
+}
+
+func TestToDirRefusesFixedPaths(t *testing.T) {
+	e := newEnv(t)
+	snap, err := Build(context.Background(), e.cat, e.key, DefaultOptions(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ToDir(context.Background(), snap, e.store, t.TempDir(), DirOptions{}); !errors.Is(err, ErrNotContentAddressed) {
+		t.Errorf("snapshot with fixed paths: %v, want ErrNotContentAddressed", err)
+	}
+}
+
+// TestToDirIndexIsTheCommitPoint publishes a changed catalog in two halves:
+// everything but the index, as a publish killed just before the index
+// would, then all of it. After the first half both index variants still
+// name exactly the old tree, complete; the products files the old index
+// named stay until the publish after the complete one.
+func TestToDirIndexIsTheCommitPoint(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	if err := e.fill.Fill(ctx, []string{"alpha", "beta"}, 2); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	e.publish(t, dir)
+	oldIndex := readFile(t, filepath.Join(dir, simplestreams.IndexPath))
+	oldSigned := readFile(t, filepath.Join(dir, simplestreams.SignedPath(simplestreams.IndexPath)))
+	oldItems := e.verifyTree(t, dir)
+
+	img, err := e.fill.AddImage(ctx, "alpha", "9.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.fill.Move(ctx, img, "devel"); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Build(ctx, e.cat, e.key, staticOptions(), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := snap
+	half.Docs = maps.Clone(snap.Docs)
+	half.Docs[snap.Index] = oldIndex
+	half.Docs[simplestreams.SignedPath(snap.Index)] = oldSigned
+	w := &dirWriter{dir: dir, store: e.store, log: slog.New(slog.DiscardHandler), recorded: readState(dir)}
+	for _, p := range sortedPaths(half.Blobs) {
+		if err := w.blob(ctx, p, half.Blobs[p]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range half.Streams {
+		if err := w.doc(p, half.Docs[p], half.Docs[simplestreams.SignedPath(p)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.verifyTree(t, dir); got != oldItems {
+		t.Fatalf("before the index: %d items reachable, want the old %d", got, oldItems)
+	}
+	st, err := ToDir(ctx, snap, e.store, dir, DirOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.verifyTree(t, dir); got != oldItems+5 || st.Removed != 0 {
+		t.Errorf("after the index: %d items, %+v; want %d items and the replaced products files kept", got, st, oldItems+5)
+	}
+	if st := e.publish(t, dir); st.Removed != 2 { // the daily stream changed: its old .json and .sjson
+		t.Errorf("the publish after: %+v, want the replaced products file and its signed variant removed", st)
+	}
+	for f := range streamFiles(t, dir) {
+		if !named(t, dir, "streams/v1/"+f) {
+			t.Errorf("products file %s left although no index names it", f)
+		}
+	}
+}
+
+func TestToDirFiles(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	snap, err := Build(context.Background(), e.cat, e.key, staticOptions(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"feeds/releases.atom": []byte("a"), "feeds/x/security.atom": []byte("b")}
+	if _, err := ToDir(context.Background(), snap, e.store, dir, DirOptions{Files: files}); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(readFile(t, filepath.Join(dir, "feeds/x/security.atom"))); got != "b" {
+		t.Errorf("feeds/x/security.atom = %q", got)
+	}
+	delete(files, "feeds/x/security.atom")
+	st, err := ToDir(context.Background(), snap, e.store, dir, DirOptions{Files: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "feeds/x")); !os.IsNotExist(err) || st.Removed != 1 || st.Written != 0 {
+		t.Errorf("a file no longer given: %+v, stat %v; want it and its directory removed, nothing written", st, err)
+	}
+}
+
+// named reports whether the index in dir names the products file p (.json
+// or .sjson).
+func named(t *testing.T, dir, p string) bool {
+	t.Helper()
+	idx, err := simplestreams.ParseIndex(readFile(t, filepath.Join(dir, simplestreams.IndexPath)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range idx.Index {
+		if e.Path == p || simplestreams.SignedPath(e.Path) == p {
+			return true
+		}
+	}
+	return false
+}
+
+func readFile(t *testing.T, p string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func modTimes(t *testing.T, dir string) map[string]time.Time {

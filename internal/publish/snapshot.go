@@ -8,9 +8,12 @@ package publish
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bakery-dev/bakery/internal/catalog"
@@ -29,6 +32,12 @@ type Options struct {
 	Streams simplestreams.Options
 	// Expiry is how long the signed index stays valid after it is made.
 	Expiry time.Duration
+	// ContentAddressed puts every products file at a path named by the
+	// digest of its content (see VersionedPath), so that the index is the
+	// one file whose replacement switches a static tree from its old state
+	// to its new one. ToDir requires it; the server, which swaps whole
+	// snapshots in memory, keeps the fixed paths.
+	ContentAddressed bool
 }
 
 // DefaultOptions returns bakery's defaults: content IDs under
@@ -67,6 +76,8 @@ type Snapshot struct {
 	Index   string   // IndexPath
 	Streams []string // the products files' paths (.json), sorted
 	Made    time.Time
+	// ContentAddressed is Options.ContentAddressed of the snapshot.
+	ContentAddressed bool
 }
 
 // Build reads every product's release state from the catalog and makes a
@@ -114,9 +125,18 @@ func FromStates(states []release.State, key Key, opt Options, now time.Time) (Sn
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("generating streams: %w", err)
 	}
-	snap := Snapshot{Docs: map[string][]byte{}, Blobs: map[string]Blob{}, Index: simplestreams.IndexPath, Made: now}
+	snap := Snapshot{Docs: map[string][]byte{}, Blobs: map[string]Blob{}, Index: simplestreams.IndexPath, Made: now, ContentAddressed: opt.ContentAddressed}
 	for p, prods := range tree.Products {
-		if err := snap.addDoc(p, prods, key); err != nil {
+		data, err := simplestreams.Marshal(prods)
+		if err != nil {
+			return Snapshot{}, err
+		}
+		if opt.ContentAddressed {
+			vp := VersionedPath(p, data)
+			renameStream(&tree.Index, p, vp)
+			p = vp
+		}
+		if err := snap.addSigned(p, data, key); err != nil {
 			return Snapshot{}, err
 		}
 		snap.Streams = append(snap.Streams, p)
@@ -134,11 +154,34 @@ func FromStates(states []release.State, key Key, opt Options, now time.Time) (Sn
 	return snap, nil
 }
 
+// VersionedPath is where a content-addressed products file lives: its
+// fixed path with the first 16 hex digits of its sha256 before ".json"
+// (streams/v1/ID.json → streams/v1/ID.0123456789abcdef.json); the signed
+// variant is beside it (.sjson), as simplestreams clients expect.
+func VersionedPath(p string, data []byte) string {
+	sum := sha256.Sum256(data)
+	return strings.TrimSuffix(p, ".json") + "." + hex.EncodeToString(sum[:8]) + ".json"
+}
+
+// renameStream points the index entry of the products file at p to np.
+func renameStream(idx *simplestreams.StreamIndex, p, np string) {
+	for id, e := range idx.Index {
+		if e.Path == p {
+			e.Path = np
+			idx.Index[id] = e
+		}
+	}
+}
+
 func (s *Snapshot) addDoc(p string, doc any, key Key) error {
 	data, err := simplestreams.Marshal(doc)
 	if err != nil {
 		return err
 	}
+	return s.addSigned(p, data, key)
+}
+
+func (s *Snapshot) addSigned(p string, data []byte, key Key) error {
 	signed, err := key.ClearSign(data)
 	if err != nil {
 		return fmt.Errorf("signing %s: %w", p, err)
