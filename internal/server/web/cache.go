@@ -1,0 +1,116 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// page is one rendered response.
+type page struct {
+	body  []byte
+	ctype string
+	etag  string
+}
+
+func newPage(body []byte, ctype string) page {
+	sum := sha256.Sum256(body)
+	return page{body: body, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+}
+
+// pageCache keeps rendered pages of one catalog generation: a new
+// generation drops them all. Entries also expire after maxAge, and the
+// cache empties itself when it holds max pages (changelog queries make
+// many keys).
+type pageCache struct {
+	maxAge time.Duration
+	max    int
+
+	mu    sync.Mutex
+	gen   string
+	pages map[string]cached
+}
+
+type cached struct {
+	page
+	made time.Time
+}
+
+func newPageCache(maxAge time.Duration, max int) *pageCache {
+	return &pageCache{maxAge: maxAge, max: max, pages: map[string]cached{}}
+}
+
+func (c *pageCache) get(gen, key string, now time.Time) (page, bool) {
+	if gen == "" {
+		return page{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.pages[key]
+	if !ok || c.gen != gen || now.Sub(e.made) >= c.maxAge {
+		return page{}, false
+	}
+	return e.page, true
+}
+
+func (c *pageCache) put(gen, key string, p page, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen || len(c.pages) >= c.max {
+		c.gen, c.pages = gen, map[string]cached{}
+	}
+	c.pages[key] = cached{page: p, made: now}
+}
+
+// writePage answers a page, or 304 when the client has it.
+func writePage(w http.ResponseWriter, r *http.Request, p page) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", p.ctype)
+	hdr.Set("ETag", p.etag)
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	if etagMatch(r.Header.Get("If-None-Match"), p.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hdr.Set("Content-Length", itoa(len(p.body)))
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(p.body)
+	}
+}
+
+func etagMatch(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		if t = strings.TrimSpace(t); t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// static answers the embedded CSS and JavaScript.
+func (h *Handler) static(w http.ResponseWriter, r *http.Request) {
+	p, ok := staticPages[strings.TrimPrefix(r.URL.Path, "/")]
+	if !ok {
+		h.fail(w, r, http.StatusNotFound, errNotFound)
+		return
+	}
+	writePage(w, r, p)
+}
+
+var staticPages = loadStatic()
+
+func loadStatic() map[string]page {
+	types := map[string]string{".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+	out := map[string]page{}
+	entries, _ := staticFS.ReadDir("static") // embedded: cannot fail
+	for _, e := range entries {
+		data, _ := staticFS.ReadFile("static/" + e.Name())
+		ext := e.Name()[strings.LastIndex(e.Name(), "."):]
+		out["static/"+e.Name()] = newPage(data, types[ext])
+	}
+	return out
+}
