@@ -15,16 +15,16 @@ type statusArg struct {
 }
 
 var funcs = template.FuncMap{
-	"date":  func(t time.Time) string { return fmtTime(t, time.DateOnly) },
-	"when":  func(t time.Time) string { return fmtTime(t, "2006-01-02 15:04 UTC") },
-	"iso":   func(t time.Time) string { return fmtTime(t, time.RFC3339) },
-	"size":  humanSize,
-	"join":  strings.Join,
-	"esc":   pathEscape,
-	"short": func(s string) string { return shorten(s, 12) },
-	"dur":   func(d time.Duration) string { return d.Round(100 * time.Millisecond).String() },
-	"status": func(p string, st release.ImageStatus) statusArg { return statusArg{p, st} },
-	"sel": func(a, b string) bool { return a == b },
+	"date":    func(t time.Time) string { return fmtTime(t, time.DateOnly) },
+	"when":    func(t time.Time) string { return fmtTime(t, "2006-01-02 15:04 UTC") },
+	"iso":     func(t time.Time) string { return fmtTime(t, time.RFC3339) },
+	"size":    humanSize,
+	"join":    strings.Join,
+	"esc":     pathEscape,
+	"short":   func(s string) string { return shorten(s, 12) },
+	"dur":     func(d time.Duration) string { return d.Round(100 * time.Millisecond).String() },
+	"status":  func(p string, st release.ImageStatus) statusArg { return statusArg{p, st} },
+	"sel":     func(a, b string) bool { return a == b },
 	"product": func(p string) string { return "/products/" + pathEscape(p) },
 	"version": func(p, img string) string { return "/products/" + pathEscape(p) + "/" + pathEscape(img) },
 }

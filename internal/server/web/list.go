@@ -38,10 +38,10 @@ func filterOf(r *http.Request) Filter {
 
 type listPage struct {
 	base
-	Filter                            Filter
+	Filter                           Filter
 	Distros, Releases, Arches, Chans []string
-	Products                          []productRow
-	Total                             int
+	Products                         []productRow
+	Total                            int
 }
 
 type productRow struct {

@@ -57,7 +57,7 @@ func (h *Handler) renderVersion(r *http.Request, product, ref string) (page, err
 	}
 	now := h.opt.Now()
 	vp := versionPage{
-		base: base{Title: img.Name, Crumbs: []crumb{{"Images", "/"}, {product, "/products/" + pathEscape(product)}, {img.Version, ""}}},
+		base:    base{Title: img.Name, Crumbs: []crumb{{"Images", "/"}, {product, "/products/" + pathEscape(product)}, {img.Version, ""}}},
 		Product: product, Img: img, Status: s.Status(img, now), Downloads: downloads(r, img), Others: s.Images,
 	}
 	if qa, ok := s.QA[img.Name]; ok {
@@ -172,4 +172,3 @@ func (h *Handler) artifactOf(ctx context.Context, img catalog.Image, kind string
 	}
 	return nil, false, nil
 }
-
