@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,8 +105,26 @@ func TestServeSyntheticCatalog(t *testing.T) {
 	if n := verifyServed(t, base, s.ring); n != 2*5*(3+1+1) {
 		t.Errorf("verified %d items", n)
 	}
+	checkWebCatalog(t, base)
 	if code := stop(); code != 0 {
 		t.Errorf("serve exit %d after Ctrl-C, want 0", code)
+	}
+}
+
+// checkWebCatalog fetches the web catalog's product list and a product
+// page from the served root.
+func checkWebCatalog(t *testing.T, base *url.URL) {
+	t.Helper()
+	for path, want := range map[string]string{"/": `href="/products/alpha"`, "/products/beta": "<h1>beta</h1>"} {
+		resp, err := http.Get(base.JoinPath(path).String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: %d, no %q", path, resp.StatusCode, want)
+		}
 	}
 }
 

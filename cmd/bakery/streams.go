@@ -14,6 +14,7 @@ import (
 	"github.com/bakery-dev/bakery/internal/publish"
 	"github.com/bakery-dev/bakery/internal/recipe"
 	"github.com/bakery-dev/bakery/internal/server"
+	"github.com/bakery-dev/bakery/internal/server/web"
 )
 
 // streamsKeySpec is the simplestreams signing key, kept in the state
@@ -155,6 +156,13 @@ func runServe(ctx context.Context, g *globals, args []string) error {
 	so := server.DefaultOptions()
 	so.Catalog, so.Store, so.Key, so.Publish, so.Logger = st.catalog, st.store, key, opt, g.logger()
 	so.Resign = min(so.Resign, opt.Expiry/2) // re-sign well before a short expiry
+	wo := web.DefaultOptions()
+	wo.Catalog, wo.Store, wo.Logger = st.catalog, st.store, g.logger()
+	site, err := web.New(wo)
+	if err != nil {
+		return err
+	}
+	so.Mounts = map[string]http.Handler{"/": site}
 	srv, err := server.New(so)
 	if err != nil {
 		return err
@@ -170,10 +178,11 @@ func runServe(ctx context.Context, g *globals, args []string) error {
 func printURLs(g *globals, addr string) {
 	base := "http://" + addr
 	if g.json {
-		_ = printJSON(g, map[string]string{"url": base, "index": base + "/streams/v1/index.json", "key": base + "/" + publish.KeyPath})
+		_ = printJSON(g, map[string]string{"url": base, "catalog": base + "/", "index": base + "/streams/v1/index.json", "key": base + "/" + publish.KeyPath})
 		return
 	}
 	fmt.Fprintf(g.stdout, "serving the catalog at %s (Ctrl-C stops)\n", base)
+	fmt.Fprintf(g.stdout, "  catalog:  %s/ (web pages)\n", base)
 	fmt.Fprintf(g.stdout, "  streams:  %s/streams/v1/index.json (signed: index.sjson)\n", base)
 	fmt.Fprintf(g.stdout, "  key:      %s/%s\n", base, publish.KeyPath)
 	fmt.Fprintf(g.stdout, "  health:   %s/healthz\n", base)
