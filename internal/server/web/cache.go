@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bakery-dev/bakery/internal/release"
 )
 
 // page is one rendered response.
@@ -113,4 +116,47 @@ func loadStatic() map[string]page {
 		out["static/"+e.Name()] = newPage(data, types[ext])
 	}
 	return out
+}
+
+// stateCache keeps each product's release state of one catalog
+// generation, so that the pages of a product (its versions, changelogs,
+// history) read the catalog once per change.
+type stateCache struct {
+	mu     sync.Mutex
+	gen    string
+	states map[string]release.State
+}
+
+func (c *stateCache) get(gen, product string) (release.State, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.states[product]
+	return s, ok && gen != "" && c.gen == gen
+}
+
+func (c *stateCache) put(gen, product string, s release.State) {
+	if gen == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen || c.states == nil {
+		c.gen, c.states = gen, map[string]release.State{}
+	}
+	c.states[product] = s
+}
+
+// state returns product's release state, read once per catalog
+// generation. The state is shared: callers must not modify it.
+func (h *Handler) state(ctx context.Context, product string) (release.State, error) {
+	gen := h.generation(ctx)
+	if s, ok := h.states.get(gen, product); ok {
+		return s, nil
+	}
+	s, err := release.Load(ctx, h.opt.Catalog, product)
+	if err != nil {
+		return release.State{}, err
+	}
+	h.states.put(gen, product, s)
+	return s, nil
 }

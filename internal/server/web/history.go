@@ -37,7 +37,7 @@ const (
 )
 
 func (h *Handler) renderHistory(r *http.Request, product string) (page, error) {
-	s, err := release.Load(r.Context(), h.opt.Catalog, product)
+	s, err := h.state(r.Context(), product)
 	if err != nil {
 		return page{}, err
 	}

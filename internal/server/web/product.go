@@ -55,7 +55,7 @@ type pathView struct {
 }
 
 func (h *Handler) renderProduct(r *http.Request, product string) (page, error) {
-	s, err := release.Load(r.Context(), h.opt.Catalog, product)
+	s, err := h.state(r.Context(), product)
 	if err != nil {
 		return page{}, err
 	}
@@ -99,8 +99,9 @@ func sortHeadViews(hv []headView) {
 
 func statusRows(s release.State, now time.Time) []versionRow {
 	rows := make([]versionRow, 0, len(s.Images))
+	st := s.Statuses(now)
 	for _, img := range s.Images {
-		rows = append(rows, versionRow{Img: img, Status: s.Status(img, now), QA: qaVerdict(s, img.Name)})
+		rows = append(rows, versionRow{Img: img, Status: st[img.Name], QA: qaVerdict(s, img.Name)})
 	}
 	return rows
 }

@@ -47,7 +47,7 @@ type changelogView struct {
 
 func (h *Handler) renderVersion(r *http.Request, product, ref string) (page, error) {
 	ctx := r.Context()
-	s, err := release.Load(ctx, h.opt.Catalog, product)
+	s, err := h.state(ctx, product)
 	if err != nil {
 		return page{}, err
 	}

@@ -74,10 +74,11 @@ func (o Options) Validate() error {
 
 // Handler serves the web catalog; mount it at "/".
 type Handler struct {
-	opt   Options
-	log   *slog.Logger
-	tmpl  *template.Template
-	cache *pageCache
+	opt    Options
+	log    *slog.Logger
+	tmpl   *template.Template
+	cache  *pageCache
+	states *stateCache
 }
 
 // New returns a web catalog handler.
@@ -96,7 +97,7 @@ func New(opt Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing templates: %w", err)
 	}
-	return &Handler{opt: opt, log: log, tmpl: tmpl, cache: newPageCache(opt.MaxAge, 2048)}, nil
+	return &Handler{opt: opt, log: log, tmpl: tmpl, cache: newPageCache(opt.MaxAge, 2048), states: &stateCache{}}, nil
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
