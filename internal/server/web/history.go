@@ -62,8 +62,16 @@ func HistorySVG(s release.State, now time.Time) []byte {
 	fmt.Fprintf(&b, "<desc id=\"history-desc\">%d versions built from %s to %s; one lane per channel, a step at each promotion.</desc>\n",
 		len(s.Images), t0.Format(time.DateOnly), t1.Format(time.DateOnly))
 	builds(&b, s, g, svgTop)
+	versions := make(map[string]string, len(s.Images))
+	for _, img := range s.Images {
+		versions[img.Name] = img.Version
+	}
+	moves := map[string][]catalog.HistoryEntry{}
+	for _, h := range s.History {
+		moves[h.Channel] = append(moves[h.Channel], h)
+	}
 	for i, ch := range lanes {
-		channelLane(&b, s, g, ch, svgTop+laneHeight*(i+1), t1)
+		channelLane(&b, s, g, ch, moves[ch], versions, svgTop+laneHeight*(i+1), t1)
 	}
 	axis(&b, g, svgTop+laneHeight*(len(lanes)+1))
 	legend(&b, height-legendH+6)
@@ -82,8 +90,12 @@ func (g svgGeom) x(t time.Time) float64 {
 	return float64(svgLeft) + w*float64(t.Sub(g.t0))/float64(span)
 }
 
+// maxLineLanes is how many stable-X.Y lines the picture shows.
+const maxLineLanes = 6
+
 // historyLanes are the channels that ever had a head: the promotion order
-// first, then other channels, then the stable-X.Y lines, newest first.
+// first, then other channels, then the newest maxLineLanes stable-X.Y
+// lines, newest first.
 func historyLanes(s release.State) []string {
 	var lanes []string
 	seen := map[string]bool{}
@@ -104,7 +116,14 @@ func historyLanes(s release.State) []string {
 		}
 		return -compareNatural(a, b)
 	})
-	return lanes
+	lines := 0
+	return slices.DeleteFunc(lanes, func(ch string) bool {
+		if !strings.HasPrefix(ch, "stable-") {
+			return false
+		}
+		lines++
+		return lines > maxLineLanes
+	})
 }
 
 func laneRank(rank map[string]int, ch string) int {
@@ -199,18 +218,8 @@ func advisoryText(m catalog.Marks) string {
 
 // channelLane draws one bar per head of the channel, from the promotion
 // that made it the head to the next move (or end).
-func channelLane(b *bytes.Buffer, s release.State, g svgGeom, ch string, y int, end time.Time) {
+func channelLane(b *bytes.Buffer, s release.State, g svgGeom, ch string, moves []catalog.HistoryEntry, versions map[string]string, y int, end time.Time) {
 	laneLabel(b, y, ch)
-	var moves []catalog.HistoryEntry
-	for _, h := range s.History {
-		if h.Channel == ch {
-			moves = append(moves, h)
-		}
-	}
-	versions := map[string]string{}
-	for _, img := range s.Images {
-		versions[img.Name] = img.Version
-	}
 	fmt.Fprintf(b, `<g class="lane" data-channel="%s">`+"\n", esc(ch))
 	top := float64(y + (laneHeight-barHeight)/2)
 	for i, m := range moves {

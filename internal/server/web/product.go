@@ -136,15 +136,22 @@ func qaVerdict(s release.State, image string) string {
 	return "failed"
 }
 
-// linePaths are the upgrade paths from each line's newest version to the
-// stable head.
+// maxPaths is how many lines the product page shows upgrade paths from.
+const maxPaths = 8
+
+// linePaths are the upgrade paths to the stable head from the newest
+// version of each line still supported (the newest maxPaths lines).
 func linePaths(s release.State, lines []release.LineSupport, byName map[string]catalog.Image) []pathView {
 	target, ok := byName[s.Heads["stable"].Image]
 	if !ok {
 		return nil
 	}
 	var out []pathView
-	for _, l := range lines {
+	for i := len(lines) - 1; i >= 0 && len(out) < maxPaths; i-- {
+		l := lines[i]
+		if l.Status == release.StatusEndOfLife {
+			continue
+		}
 		from, err := s.Find(l.Newest)
 		if err != nil || from.Name == target.Name {
 			continue
