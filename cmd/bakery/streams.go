@@ -157,7 +157,7 @@ func runServe(ctx context.Context, g *globals, args []string) error {
 	so.Catalog, so.Store, so.Key, so.Publish, so.Logger = st.catalog, st.store, key, opt, g.logger()
 	so.Resign = min(so.Resign, opt.Expiry/2) // re-sign well before a short expiry
 	wo := web.DefaultOptions()
-	wo.Catalog, wo.Store, wo.Logger = st.catalog, st.store, g.logger()
+	wo.Catalog, wo.Store, wo.Logger, wo.ServeStale = st.catalog, st.store, g.logger(), true
 	site, err := web.New(wo)
 	if err != nil {
 		return err

@@ -24,21 +24,22 @@ func newPage(body []byte, ctype string) page {
 	return page{body: body, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
 }
 
-// pageCache keeps rendered pages of one catalog generation: a new
-// generation drops them all. Entries also expire after maxAge, and the
-// cache empties itself when it holds max pages (changelog queries make
-// many keys).
+// pageCache keeps rendered pages with the catalog generation they were
+// rendered from. A page of an older generation, or older than maxAge, is
+// stale: get still returns it, for serving while it is rendered again.
+// The cache empties itself when it holds max pages (changelog queries
+// make many keys).
 type pageCache struct {
 	maxAge time.Duration
 	max    int
 
 	mu    sync.Mutex
-	gen   string
 	pages map[string]cached
 }
 
 type cached struct {
 	page
+	gen  string
 	made time.Time
 }
 
@@ -46,26 +47,30 @@ func newPageCache(maxAge time.Duration, max int) *pageCache {
 	return &pageCache{maxAge: maxAge, max: max, pages: map[string]cached{}}
 }
 
-func (c *pageCache) get(gen, key string, now time.Time) (page, bool) {
+// get returns the page under key, and whether it is fresh.
+func (c *pageCache) get(gen, key string, now time.Time) (p page, fresh, found bool) {
 	if gen == "" {
-		return page{}, false
+		return page{}, false, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.pages[key]
-	if !ok || c.gen != gen || now.Sub(e.made) >= c.maxAge {
-		return page{}, false
+	if !ok {
+		return page{}, false, false
 	}
-	return e.page, true
+	return e.page, e.gen == gen && now.Sub(e.made) < c.maxAge, true
 }
 
 func (c *pageCache) put(gen, key string, p page, now time.Time) {
+	if gen == "" {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen || len(c.pages) >= c.max {
-		c.gen, c.pages = gen, map[string]cached{}
+	if _, ok := c.pages[key]; !ok && len(c.pages) >= c.max {
+		c.pages = map[string]cached{}
 	}
-	c.pages[key] = cached{page: p, made: now}
+	c.pages[key] = cached{page: p, gen: gen, made: now}
 }
 
 // writePage answers a page, or 304 when the client has it.

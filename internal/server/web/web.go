@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bakery-dev/bakery/internal/artifact"
@@ -56,6 +57,12 @@ type Options struct {
 	// MaxAge is how long a cached page is served although the catalog did
 	// not change (end-of-life states move with the clock).
 	MaxAge time.Duration
+	// ServeStale answers a page the catalog changed under (or older than
+	// MaxAge) from the cache once more while it is rendered again in the
+	// background, so that after a page's first render no request waits
+	// for the catalog: a change shows a render's time later (about a
+	// second with 1,000 versions). Off, every such request renders.
+	ServeStale bool
 }
 
 // DefaultOptions returns the defaults; Catalog and Store must be set.
@@ -74,11 +81,12 @@ func (o Options) Validate() error {
 
 // Handler serves the web catalog; mount it at "/".
 type Handler struct {
-	opt    Options
-	log    *slog.Logger
-	tmpl   *template.Template
-	cache  *pageCache
-	states *stateCache
+	opt        Options
+	log        *slog.Logger
+	tmpl       *template.Template
+	cache      *pageCache
+	states     *stateCache
+	refreshing sync.Map // page keys being rendered in the background
 }
 
 // New returns a web catalog handler.
@@ -124,18 +132,38 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	gen := h.generation(r.Context())
 	key := r.Host + " " + r.URL.RequestURI()
-	pg, ok := h.cache.get(gen, key, h.opt.Now())
-	if !ok {
+	pg, fresh, found := h.cache.get(gen, key, h.opt.Now())
+	switch {
+	case fresh:
+	case found && h.opt.ServeStale:
+		h.refresh(gen, key, r)
+	default:
 		var err error
 		if pg, err = h.render(r); err != nil {
 			h.failErr(w, r, err)
 			return
 		}
-		if gen != "" {
-			h.cache.put(gen, key, pg, h.opt.Now())
-		}
+		h.cache.put(gen, key, pg, h.opt.Now())
 	}
 	writePage(w, r, pg)
+}
+
+// refresh renders the page under key again in the background, once at a
+// time per key.
+func (h *Handler) refresh(gen, key string, r *http.Request) {
+	if _, busy := h.refreshing.LoadOrStore(key, true); busy {
+		return
+	}
+	bg := r.Clone(context.WithoutCancel(r.Context()))
+	go func() {
+		defer h.refreshing.Delete(key)
+		pg, err := h.render(bg)
+		if err != nil {
+			h.log.Warn("rendering a page again", "page", bg.URL.RequestURI(), "err", err)
+			return
+		}
+		h.cache.put(gen, key, pg, h.opt.Now())
+	}()
 }
 
 func (h *Handler) generation(ctx context.Context) string {

@@ -157,6 +157,27 @@ func TestCacheFollowsGeneration(t *testing.T) {
 	}
 }
 
+// TestServeStale: with ServeStale a changed catalog's page is answered
+// from the cache once more, then rendered again in the background.
+func TestServeStale(t *testing.T) {
+	f, imgs := standardFixture(t)
+	h := f.handler(t)
+	h.opt.ServeStale = true
+	_, before := get(t, h, "/products/debian-bookworm")
+	f.apply(t, "debian-bookworm", func(s release.State) (catalog.Change, error) {
+		return s.Revoke(imgs["1.3.0"], release.Request{Actor: "test", At: fixtureNow, Reason: "kernel panic on boot"})
+	})
+	if _, stale := get(t, h, "/products/debian-bookworm"); stale != before {
+		t.Fatal("the first request after the change was not answered from the cache")
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, body := get(t, h, "/products/debian-bookworm"); strings.Contains(body, "kernel panic on boot") {
+			return
+		}
+	}
+	t.Fatal("the page was not rendered again after the change")
+}
+
 func TestMethodNotAllowed(t *testing.T) {
 	f, _ := standardFixture(t)
 	rec := httptest.NewRecorder()
