@@ -101,7 +101,7 @@ func (s State) lines() []lineInfo {
 }
 
 // firstStable returns, by image, when it first reached stable or a line
-// channel: reachedStable for every image in one pass over the history.
+// channel, in one pass over the history.
 func (s State) firstStable() map[string]time.Time {
 	out := map[string]time.Time{}
 	for _, h := range s.History {

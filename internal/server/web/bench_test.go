@@ -81,6 +81,7 @@ func BenchmarkProductPage(b *testing.B) {
 	mid := imgs[500].Name
 	for _, p := range []struct{ name, target string }{
 		{"product", "/products/big"},
+		{"product-all", "/products/big?versions=all"},
 		{"list", "/"},
 		{"version", "/products/big/" + mid},
 		{"changelog", "/products/big/" + mid + "?against=" + imgs[100].Name},
