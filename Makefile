@@ -9,7 +9,7 @@ STATE ?= $(CURDIR)/.state/demo
 # Debian packages for the host tools bakery drives.
 DEBS := mmdebstrap debian-archive-keyring qemu-system-x86 qemu-utils ovmf seabios \
 	grub-pc-bin grub-efi-amd64-bin grub-common mtools fdisk e2fsprogs zstd tar \
-	ca-certificates xorriso git gpg gpgv
+	ca-certificates xorriso git gpg gpgv chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 INTEGRATION_TIMEOUT ?= 40m
 

@@ -152,6 +152,7 @@ func TestServeSyntheticCatalog(t *testing.T) {
 		t.Errorf("bad webhook requests: %v", rec.bad)
 	}
 	rec.mu.Unlock()
+	checkWebCatalog(t, base)
 	if code := stop(); code != 0 {
 		t.Errorf("serve exit %d after Ctrl-C, want 0", code)
 	}
@@ -199,6 +200,23 @@ func TestPublishStreamsAndFeeds(t *testing.T) {
 }
 
 type publishStats struct{ Written, Unchanged, Removed int }
+
+// checkWebCatalog fetches the web catalog's product list and a product
+// page from the served root.
+func checkWebCatalog(t *testing.T, base *url.URL) {
+	t.Helper()
+	for path, want := range map[string]string{"/": `href="/products/alpha"`, "/products/beta": "<h1>beta</h1>"} {
+		resp, err := http.Get(base.JoinPath(path).String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: %d, no %q", path, resp.StatusCode, want)
+		}
+	}
+}
 
 func TestStreamsCommandsNeedKey(t *testing.T) {
 	dir := t.TempDir()

@@ -16,6 +16,7 @@ import (
 	"github.com/bakery-dev/bakery/internal/publish"
 	"github.com/bakery-dev/bakery/internal/recipe"
 	"github.com/bakery-dev/bakery/internal/server"
+	"github.com/bakery-dev/bakery/internal/server/web"
 	"github.com/bakery-dev/bakery/internal/simplestreams"
 	"github.com/bakery-dev/bakery/internal/webhook"
 )
@@ -199,7 +200,13 @@ func runServe(ctx context.Context, g *globals, args []string) error {
 	so := server.DefaultOptions()
 	so.Catalog, so.Store, so.Key, so.Publish, so.Logger = st.catalog, st.store, key, opt, g.logger()
 	so.Resign = min(so.Resign, opt.Expiry/2) // re-sign well before a short expiry
-	so.Mounts = map[string]http.Handler{"/feeds/": feed.Handler(st.catalog, fo)}
+	wbo := web.DefaultOptions()
+	wbo.Catalog, wbo.Store, wbo.Logger, wbo.ServeStale = st.catalog, st.store, g.logger(), true
+	site, err := web.New(wbo)
+	if err != nil {
+		return err
+	}
+	so.Mounts = map[string]http.Handler{"/feeds/": feed.Handler(st.catalog, fo), "/": site}
 	srv, err := server.New(so)
 	if err != nil {
 		return err
@@ -233,13 +240,14 @@ func printURLs(g *globals, addr string, webhooks bool) {
 	base := "http://" + addr
 	if g.json {
 		_ = printJSON(g, map[string]any{
-			"url": base, "index": base + "/" + simplestreams.IndexPath, "key": base + "/" + publish.KeyPath,
+			"url": base, "catalog": base + "/", "index": base + "/" + simplestreams.IndexPath, "key": base + "/" + publish.KeyPath,
 			"feeds":    []string{base + feed.Path(feed.Releases, ""), base + feed.Path(feed.Security, "")},
 			"webhooks": webhooks,
 		})
 		return
 	}
 	fmt.Fprintf(g.stdout, "serving the catalog at %s (Ctrl-C stops)\n", base)
+	fmt.Fprintf(g.stdout, "  catalog:  %s/ (web pages)\n", base)
 	fmt.Fprintf(g.stdout, "  streams:  %s/%s (signed: index.sjson)\n", base, simplestreams.IndexPath)
 	fmt.Fprintf(g.stdout, "  key:      %s/%s\n", base, publish.KeyPath)
 	fmt.Fprintf(g.stdout, "  feeds:    %s%s\n", base, feed.Path(feed.Releases, ""))

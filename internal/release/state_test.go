@@ -194,3 +194,31 @@ func TestVersionWrongScheme(t *testing.T) {
 func channel(name string, soak time.Duration) recipe.Channel {
 	return recipe.Channel{Name: name, Soak: recipe.Duration(soak)}
 }
+
+// TestStatusesMatchStatus: the batch form gives what Status gives for
+// each image.
+func TestStatusesMatchStatus(t *testing.T) {
+	b := build("1.0.0", "1.0.1", "1.0.2", "1.1.0", "1.2.0", "1.3.0", "1.4.0", "2.0.0", "1.4.1").
+		pass("1.0.0", "1.0.1", "1.0.2", "1.1.0", "1.2.0", "1.3.0", "1.4.0", "2.0.0", "1.4.1").
+		through("1.0.0", day(0)).through("1.1.0", day(10)).through("1.2.0", day(20)).through("1.3.0", day(30)).
+		through("1.4.0", day(40)).through("2.0.0", day(50)).
+		security("1.0.1").security("1.0.2").security("1.4.1").revoke("1.0.2", "broken")
+	if st := b.s.Statuses(day(800)); st[name("1.0.0")].SupersededBy != name("1.0.1") || st[name("1.0.0")].LineStatus != StatusEndOfLife {
+		t.Fatalf("1.0.0: %+v, want superseded by 1.0.1 and end of life", st[name("1.0.0")])
+	}
+	for _, now := range []time.Time{day(1), day(45), day(800)} {
+		got := b.s.Statuses(now)
+		for _, img := range b.s.Images {
+			want := b.s.Status(img, now)
+			if g := got[img.Name]; !statusEqual(g, want) {
+				t.Errorf("%s at %s: Statuses %+v, Status %+v", img.Name, now.Format(time.DateOnly), g, want)
+			}
+		}
+	}
+}
+
+func statusEqual(a, b ImageStatus) bool {
+	return strings.Join(a.Channels, ",") == strings.Join(b.Channels, ",") && a.SupersededBy == b.SupersededBy &&
+		a.Line == b.Line && a.LineStatus == b.LineStatus && a.EndOfLife.Equal(b.EndOfLife) &&
+		a.Marks.Revoked == b.Marks.Revoked && a.Marks.Security == b.Marks.Security && a.SchemeInvalid == b.SchemeInvalid
+}

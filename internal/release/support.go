@@ -74,6 +74,7 @@ func (s State) Support(now time.Time) []LineSupport {
 // stable).
 func (s State) lines() []lineInfo {
 	byLine := map[string]*lineInfo{}
+	stable := s.firstStable()
 	for _, img := range s.Images {
 		v, err := s.Version(img)
 		if err != nil || v.Kind != version.Stable || s.revoked(img.Name) {
@@ -87,7 +88,7 @@ func (s State) lines() []lineInfo {
 		if version.Compare(v, l.newest) > 0 {
 			l.newest = v
 		}
-		if at, ok := s.reachedStable(img.Name); ok && (l.released.IsZero() || at.Before(l.released)) {
+		if at, ok := stable[img.Name]; ok && (l.released.IsZero() || at.Before(l.released)) {
 			l.released = at
 		}
 	}
@@ -99,13 +100,16 @@ func (s State) lines() []lineInfo {
 	return out
 }
 
-func (s State) reachedStable(image string) (time.Time, bool) {
+// firstStable returns, by image, when it first reached stable or a line
+// channel, in one pass over the history.
+func (s State) firstStable() map[string]time.Time {
+	out := map[string]time.Time{}
 	for _, h := range s.History {
-		if h.Image == image && (h.Channel == "stable" || strings.HasPrefix(h.Channel, "stable-")) {
-			return h.At, true
+		if _, seen := out[h.Image]; !seen && h.Image != "" && (h.Channel == "stable" || strings.HasPrefix(h.Channel, "stable-")) {
+			out[h.Image] = h.At
 		}
 	}
-	return time.Time{}, false
+	return out
 }
 
 // endOfLife applies the support policy to an older released line: the

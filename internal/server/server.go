@@ -39,7 +39,8 @@ type Options struct {
 	Publish publish.Options
 	// Mounts are extra handlers by path prefix ("/feeds/"); a request
 	// whose path starts with a prefix goes to its handler, the longest
-	// prefix winning.
+	// prefix winning. A handler mounted at "/" is the fallback: it gets
+	// the requests the streams, artifacts and /healthz do not answer.
 	Mounts map[string]http.Handler
 	// CheckInterval is how often, at most, the catalog is asked whether
 	// it changed; a change is served at most this much later.
@@ -137,7 +138,12 @@ func (s *Server) Handler() http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		if err := s.serve(w, r); err != nil {
+		err := s.serve(w, r)
+		if root := s.opt.Mounts["/"]; root != nil && (errors.Is(err, errNotFound) || errors.Is(err, errMethod)) {
+			root.ServeHTTP(w, r)
+			return
+		}
+		if err != nil {
 			s.writeError(w, r, err)
 		}
 	})
@@ -146,7 +152,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) mount(p string) http.Handler {
 	best := ""
 	for prefix := range s.opt.Mounts {
-		if strings.HasPrefix(p, prefix) && len(prefix) > len(best) {
+		if prefix != "/" && strings.HasPrefix(p, prefix) && len(prefix) > len(best) {
 			best = prefix
 		}
 	}

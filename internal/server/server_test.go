@@ -229,6 +229,30 @@ func TestServeMountsAndValidate(t *testing.T) {
 	}
 }
 
+// TestServeRootMountIsFallback: a handler mounted at "/" gets only what
+// the streams, artifacts, /healthz and longer mounts do not answer.
+func TestServeRootMountIsFallback(t *testing.T) {
+	echo := func(name string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, name+" "+r.URL.Path) })
+	}
+	e := newEnv(t, func(o *Options) { o.Mounts = map[string]http.Handler{"/": echo("root"), "/feeds/": echo("feed")} })
+	for path, want := range map[string]string{
+		"/":                   "root /",
+		"/products/alpha":     "root /products/alpha",
+		"/feeds/all.atom":     "feed /feeds/all.atom",
+		"/streams/v1/nothing": "root /streams/v1/nothing",
+	} {
+		if resp, body := e.get(t, path); resp.StatusCode != 200 || string(body) != want {
+			t.Errorf("%s: %d %q, want %q", path, resp.StatusCode, body, want)
+		}
+	}
+	for _, path := range []string{"/streams/v1/index.json", "/healthz"} {
+		if resp, body := e.get(t, path); resp.StatusCode != 200 || strings.HasPrefix(string(body), "root ") {
+			t.Errorf("%s went to the root mount: %d %q", path, resp.StatusCode, body)
+		}
+	}
+}
+
 func fsstoreFor(t *testing.T) *fsstore.Store {
 	s, err := fsstore.New(t.TempDir())
 	if err != nil {
