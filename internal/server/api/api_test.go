@@ -15,6 +15,7 @@ import (
 	"github.com/bakery-dev/bakery/internal/catalog/catalogtest"
 	"github.com/bakery-dev/bakery/internal/catalog/sqlite"
 	"github.com/bakery-dev/bakery/internal/server/auth"
+	"github.com/bakery-dev/bakery/internal/server/metrics"
 )
 
 // fixture is a served catalog of debian-cloud 1.0.0 (on devel), 1.1.0
@@ -417,6 +418,26 @@ func checkRefs(t *testing.T, doc []byte, schemas map[string]json.RawMessage) {
 		}
 		if !isSchema && ref != "#/components/responses/Problem" {
 			t.Errorf("unexpected $ref %s", ref)
+		}
+	}
+}
+
+func TestCatalogMetrics(t *testing.T) {
+	f := newFixture(t, true)
+	m := metrics.New()
+	m.Register((&Local{Catalog: f.db}).Metrics)
+	w := httptest.NewRecorder()
+	m.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`bakery_catalog_images{product="debian-cloud"} 3`,
+		`bakery_catalog_qa_verdicts{verdict="pass"} 2`,
+		`bakery_catalog_qa_verdicts{verdict="fail"} 1`,
+		"bakery_catalog_products 1",
+		"bakery_catalog_release_events 1",
+		"bakery_catalog_last_release_event_timestamp_seconds ",
+	} {
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("missing %s in\n%s", want, w.Body.String())
 		}
 	}
 }
