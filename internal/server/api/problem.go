@@ -29,23 +29,23 @@ func (p *Problem) Error() string { return p.Detail }
 
 // Unwrap gives a problem received by a Client the sentinel of its status,
 // so callers test remote and local errors alike with errors.Is.
-func (p *Problem) Unwrap() error {
+func (p *Problem) Unwrap() []error {
 	switch p.Status {
 	case http.StatusBadRequest:
-		return ErrInvalid
+		return []error{ErrInvalid}
 	case http.StatusUnauthorized:
-		return auth.ErrUnauthenticated
+		return []error{auth.ErrUnauthenticated}
 	case http.StatusForbidden:
-		return auth.ErrForbidden
+		return []error{auth.ErrForbidden}
 	case http.StatusNotFound:
-		return release.ErrUnknown
+		return []error{release.ErrUnknown, catalog.ErrNotFound}
 	case http.StatusConflict:
 		if p.Gate != "" {
-			return release.ErrGate
+			return []error{release.ErrGate}
 		}
-		return catalog.ErrConflict
+		return []error{catalog.ErrConflict}
 	case http.StatusNotImplemented:
-		return ErrNotImplemented
+		return []error{ErrNotImplemented}
 	}
 	return nil
 }
