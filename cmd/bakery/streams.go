@@ -130,8 +130,9 @@ func runPublish(ctx context.Context, g *globals, args []string) error {
 
 func runServe(ctx context.Context, g *globals, args []string) error {
 	var sf streamsFlags
-	fs := g.flagSet("serve", "bakery serve [--listen ADDR] [--content-id-prefix P] [--expiry 7d]")
+	fs := g.flagSet("serve", "bakery serve [--listen ADDR] [--content-id-prefix P] [--expiry 7d] [--private-reads]")
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
+	privateReads := fs.Bool("private-reads", false, "the API's reads need a token too (writes always do)")
 	sf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -155,6 +156,11 @@ func runServe(ctx context.Context, g *globals, args []string) error {
 	so := server.DefaultOptions()
 	so.Catalog, so.Store, so.Key, so.Publish, so.Logger = st.catalog, st.store, key, opt, g.logger()
 	so.Resign = min(so.Resign, opt.Expiry/2) // re-sign well before a short expiry
+	as, err := newAPIServe(st, *privateReads, g.logger())
+	if err != nil {
+		return err
+	}
+	so.Mounts = as.mount(so.Mounts)
 	srv, err := server.New(so)
 	if err != nil {
 		return err
@@ -164,7 +170,7 @@ func runServe(ctx context.Context, g *globals, args []string) error {
 		return fmt.Errorf("listening on %s: %w", *listen, err)
 	}
 	printURLs(g, ln.Addr().String())
-	return serveUntilDone(ctx, ln, srv.Handler())
+	return serveUntilDone(ctx, ln, as.wrap(srv.Handler()))
 }
 
 func printURLs(g *globals, addr string) {
@@ -177,6 +183,8 @@ func printURLs(g *globals, addr string) {
 	fmt.Fprintf(g.stdout, "  streams:  %s/streams/v1/index.json (signed: index.sjson)\n", base)
 	fmt.Fprintf(g.stdout, "  key:      %s/%s\n", base, publish.KeyPath)
 	fmt.Fprintf(g.stdout, "  health:   %s/healthz\n", base)
+	fmt.Fprintf(g.stdout, "  api:      %s/api/v1/ (OpenAPI: /api/v1/openapi.json)\n", base)
+	fmt.Fprintf(g.stdout, "  metrics:  %s/metrics\n", base)
 }
 
 // serveUntilDone serves until ctx is cancelled (Ctrl-C), then lets
