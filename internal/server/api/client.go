@@ -93,9 +93,7 @@ func (c *Client) Images(ctx context.Context, opt ListOptions) ([]ImageEntry, err
 	q := url.Values{}
 	setIf(q, "product", opt.Product)
 	setIf(q, "channel", opt.Channel)
-	if opt.Limit != 0 {
-		q.Set("limit", strconv.Itoa(opt.Limit))
-	}
+	q.Set("limit", strconv.Itoa(opt.Limit)) // always: the server's default is not "all"
 	var out []ImageEntry
 	return out, c.do(ctx, "GET", "images", q, nil, &out)
 }

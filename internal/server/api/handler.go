@@ -215,9 +215,13 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
+// DefaultLimit is how many images GET images answers without a limit
+// (limit=0 asks for all).
+const DefaultLimit = 100
+
 func (h *Handler) images(r *http.Request, _ auth.Principal) (any, error) {
 	q := r.URL.Query()
-	opt := ListOptions{Product: q.Get("product"), Channel: q.Get("channel")}
+	opt := ListOptions{Product: q.Get("product"), Channel: q.Get("channel"), Limit: DefaultLimit}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
