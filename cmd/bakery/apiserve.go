@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/bakery-dev/bakery/internal/server"
 	"github.com/bakery-dev/bakery/internal/server/api"
 	"github.com/bakery-dev/bakery/internal/server/auth"
 	"github.com/bakery-dev/bakery/internal/server/metrics"
@@ -21,7 +22,8 @@ type apiServe struct {
 func newAPIServe(st *stateHandles, privateReads bool, log *slog.Logger) (*apiServe, error) {
 	local := &api.Local{Catalog: st.catalog, Store: st.store}
 	a := &auth.Authenticator{Tokens: st.catalog, PublicReads: !privateReads}
-	h, err := api.New(api.Options{Service: local, Auth: a, Tokens: st.catalog, Generation: st.catalog.Generation, Logger: log})
+	h, err := api.New(api.Options{Service: local, Auth: a, Tokens: st.catalog, Generation: st.catalog.Generation,
+		CheckInterval: server.DefaultOptions().CheckInterval, Logger: log})
 	if err != nil {
 		return nil, err
 	}

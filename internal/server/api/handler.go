@@ -33,8 +33,11 @@ type Options struct {
 	Auth    *auth.Authenticator
 	Tokens  catalog.Tokens // token management; nil: those routes answer 501
 	// Generation tells when the catalog changed; GET answers are kept
-	// until it does (nil: nothing is kept).
-	Generation func(context.Context) (string, error)
+	// until it does (nil: nothing is kept). It is asked at most once per
+	// CheckInterval; a write through this handler drops every kept answer
+	// at once.
+	Generation    func(context.Context) (string, error)
+	CheckInterval time.Duration
 	Logger     *slog.Logger
 	Now        func() time.Time
 }
@@ -45,11 +48,15 @@ type Handler struct {
 	mux *http.ServeMux
 	log *slog.Logger
 
-	mu   sync.Mutex
-	gen  string
-	at   time.Time
-	memo map[string][]byte
+	mu      sync.Mutex
+	gen     string
+	at      time.Time // when the kept answers' generation was read
+	checked time.Time // when the generation was last compared
+	memo    *memo
 }
+
+// memo is the answers kept for one catalog generation.
+type memo struct{ answers map[string][]byte }
 
 // Route is one route of the API and the role it needs.
 type Route struct {
@@ -136,8 +143,10 @@ func (h *Handler) serve(rt Route) http.HandlerFunc {
 func (h *Handler) answer(w http.ResponseWriter, r *http.Request, rt Route, p auth.Principal) error {
 	key := r.URL.RequestURI()
 	cacheable := r.Method == http.MethodGet && rt.Role == auth.Viewer && h.opt.Generation != nil
+	var m *memo
 	if cacheable {
-		if body, ok := h.cached(r.Context(), key); ok {
+		var body []byte
+		if body, m = h.cached(r.Context(), key); body != nil {
 			writeJSON(w, http.StatusOK, body)
 			return nil
 		}
@@ -150,12 +159,16 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, rt Route, p aut
 	if err != nil {
 		return err
 	}
+	body = append(body, '\n')
 	status := http.StatusOK
+	if r.Method != http.MethodGet {
+		h.forget()
+	}
 	if r.Method == http.MethodPost {
 		status = http.StatusCreated
 	}
-	if cacheable {
-		h.keep(key, body)
+	if m != nil {
+		h.keep(m, key, body)
 	}
 	writeJSON(w, status, body)
 	return nil
@@ -164,41 +177,57 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, rt Route, p aut
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
+	_, _ = w.Write(body)
 }
 
 // memoTTL bounds how long an answer is kept although the catalog did not
 // change (end of life moves with the clock).
 const memoTTL = time.Minute
 
-// cached returns the kept answer for key, dropping every kept answer when
-// the catalog's generation moved.
-func (h *Handler) cached(ctx context.Context, key string) ([]byte, bool) {
+// cached returns the kept answer for key, if any, and the memo it belongs
+// in; every kept answer is dropped when the catalog's generation moved
+// (asked at most once per CheckInterval).
+func (h *Handler) cached(ctx context.Context, key string) ([]byte, *memo) {
+	h.mu.Lock()
+	if m := h.memo; m != nil && time.Since(h.checked) < h.opt.CheckInterval && h.opt.Now().Sub(h.at) <= memoTTL {
+		body := m.answers[key]
+		h.mu.Unlock()
+		return body, m
+	}
+	h.mu.Unlock()
 	gen, err := h.opt.Generation(ctx)
 	if err != nil {
-		return nil, false
+		return nil, nil
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if gen != h.gen || h.opt.Now().Sub(h.at) > memoTTL {
-		h.gen, h.at, h.memo = gen, h.opt.Now(), map[string][]byte{}
-		return nil, false
+	h.checked = time.Now()
+	if h.memo == nil || gen != h.gen || h.opt.Now().Sub(h.at) > memoTTL {
+		h.gen, h.at, h.memo = gen, h.opt.Now(), &memo{answers: map[string][]byte{}}
 	}
-	body, ok := h.memo[key]
-	return body, ok
+	return h.memo.answers[key], h.memo
+}
+
+// forget drops every kept answer (after a write).
+func (h *Handler) forget() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.memo = nil
 }
 
 // maxMemo bounds the number of kept answers (query strings are the
 // client's choice).
 const maxMemo = 4096
 
-func (h *Handler) keep(key string, body []byte) {
+// keep keeps an answer computed while m was current, unless the catalog
+// moved on meanwhile.
+func (h *Handler) keep(m *memo, key string, body []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.memo != nil && len(h.memo) < maxMemo {
-		h.memo[key] = body
+	if h.memo == m && len(m.answers) < maxMemo {
+		m.answers[key] = body
 	}
 }
 
