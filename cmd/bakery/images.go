@@ -31,6 +31,7 @@ func runImages(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	defer svc.Close()
+	opt.Packages = g.json // the JSON listing has always held them
 	entries, err := svc.Images(ctx, opt)
 	if err != nil {
 		return fmt.Errorf("listing images: %w", usageOf(err))

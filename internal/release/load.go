@@ -16,6 +16,13 @@ func Load(ctx context.Context, c catalog.Catalog, product string) (State, error)
 	if err != nil {
 		return State{}, err
 	}
+	return LoadImages(ctx, c, product, imgs)
+}
+
+// LoadImages is Load for a caller that already listed product's images
+// (newest first, as ListImages returns them).
+func LoadImages(ctx context.Context, c catalog.Catalog, product string, imgs []catalog.Image) (State, error) {
+	var err error
 	if len(imgs) == 0 {
 		return State{}, fmt.Errorf("%w product %q: the catalog has no image of it", ErrUnknown, product)
 	}

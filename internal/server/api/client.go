@@ -94,6 +94,9 @@ func (c *Client) Images(ctx context.Context, opt ListOptions) ([]ImageEntry, err
 	setIf(q, "product", opt.Product)
 	setIf(q, "channel", opt.Channel)
 	q.Set("limit", strconv.Itoa(opt.Limit)) // always: the server's default is not "all"
+	if opt.Packages {
+		q.Set("packages", "true")
+	}
 	var out []ImageEntry
 	return out, c.do(ctx, "GET", "images", q, nil, &out)
 }

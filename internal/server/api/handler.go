@@ -38,8 +38,8 @@ type Options struct {
 	// at once.
 	Generation    func(context.Context) (string, error)
 	CheckInterval time.Duration
-	Logger     *slog.Logger
-	Now        func() time.Time
+	Logger        *slog.Logger
+	Now           func() time.Time
 }
 
 // Handler serves the API.
@@ -250,7 +250,11 @@ const DefaultLimit = 100
 
 func (h *Handler) images(r *http.Request, _ auth.Principal) (any, error) {
 	q := r.URL.Query()
-	opt := ListOptions{Product: q.Get("product"), Channel: q.Get("channel"), Limit: DefaultLimit}
+	packages, err := optBool(q.Get("packages"))
+	if err != nil {
+		return nil, err
+	}
+	opt := ListOptions{Product: q.Get("product"), Channel: q.Get("channel"), Limit: DefaultLimit, Packages: packages}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {

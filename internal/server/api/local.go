@@ -81,14 +81,17 @@ func (l *Local) load(ctx context.Context, gen string) (*snapshot, error) {
 		return nil, fmt.Errorf("listing images: %w", err)
 	}
 	s := &snapshot{gen: gen, at: l.now(), states: map[string]release.State{}, entries: make([]ImageEntry, 0, len(imgs))}
+	byProduct := map[string][]catalog.Image{}
 	for _, img := range imgs {
-		st, ok := s.states[img.Product]
-		if !ok {
-			if st, err = release.Load(ctx, l.Catalog, img.Product); err != nil {
-				return nil, err
-			}
-			s.states[img.Product] = st
+		byProduct[img.Product] = append(byProduct[img.Product], img) // newest first still
+	}
+	for p, list := range byProduct {
+		if s.states[p], err = release.LoadImages(ctx, l.Catalog, p, list); err != nil {
+			return nil, err
 		}
+	}
+	for _, img := range imgs {
+		st := s.states[img.Product]
 		e := ImageEntry{Image: img, Release: st.Status(img, s.at)}
 		if qa, ok := st.QA[img.Name]; ok {
 			e.QA = &qa
@@ -113,6 +116,9 @@ func (l *Local) Images(ctx context.Context, opt ListOptions) ([]ImageEntry, erro
 			break
 		}
 		if (opt.Product == "" || e.Image.Product == opt.Product) && (opt.Channel == "" || slices.Contains(e.Release.Channels, opt.Channel)) {
+			if !opt.Packages {
+				e.Image.Packages = nil
+			}
 			out = append(out, e)
 		}
 	}

@@ -61,6 +61,9 @@ type ListOptions struct {
 	Product string // only this product
 	Channel string // only images that head this channel
 	Limit   int    // at most this many; 0: all
+	// Packages keeps each image's package list (long: a listing leaves
+	// it out unless asked).
+	Packages bool
 }
 
 // ImageEntry is an image with its latest QA verdict (nil: never tested)
