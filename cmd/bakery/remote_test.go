@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -134,5 +136,53 @@ func TestRemoteWithoutToken(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, nil, "--server", "ftp://x", "images"); code != 2 {
 		t.Errorf("a non-HTTP server URL: exit %d: %s", code, errOut)
+	}
+}
+
+// TestServeMetricsAndHeaders: what serve wraps around the server counts
+// requests by route for /metrics and sets the security headers.
+func TestServeMetricsAndHeaders(t *testing.T) {
+	state, _ := releaseState(t, []string{"1.0.0"}, []bool{true})
+	g := &globals{stateDir: state}
+	st, err := g.open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	as, err := newAPIServe(st, false, g.logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for p, h := range as.mount(nil) {
+		mux.Handle(p, h)
+	}
+	srv := httptest.NewServer(as.wrap(mux))
+	defer srv.Close()
+	for _, p := range []string{"/api/v1/images/nothing", "/api/v1/images", "/streams/v1/index.json"} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: no security headers", p)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`bakery_http_requests_total{route="GET /api/v1/images/{name}",method="GET",code="404"} 1`,
+		`bakery_http_requests_total{route="GET /api/v1/images",method="GET",code="200"} 1`,
+		`bakery_http_requests_total{route="/streams/",method="GET",code="404"} 1`,
+		`bakery_catalog_images{product="debian-cloud"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s:\n%s", want, body)
+		}
 	}
 }
