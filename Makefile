@@ -13,7 +13,7 @@ DEBS := mmdebstrap debian-archive-keyring qemu-system-x86 qemu-utils ovmf seabio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 INTEGRATION_TIMEOUT ?= 40m
 
-.PHONY: all deps gomod build test test-short test-integration demo bench-build bench-rebuild bench-boot bench-serve fuzz clean
+.PHONY: all deps gomod build test test-short test-integration demo bench-build bench-rebuild bench-boot bench-serve bench-api fuzz clean
 
 all: build
 
@@ -72,6 +72,12 @@ bench-boot: deps build
 # bench/results/serve.json.
 bench-serve: build
 	$(GO) run ./bench/serve -bakery $(BIN)
+
+# bench-api: requests/s and p99 of the JSON API (bakery serve) over a
+# synthetic catalog of 1,000 versions across 10 products; writes
+# bench/results/api.json.
+bench-api: build
+	$(GO) run ./bench/api -bakery $(BIN)
 
 # fuzz runs every fuzz target for FUZZTIME each (parsers of outside input).
 FUZZTIME ?= 15s

@@ -10,23 +10,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
+	"github.com/bakery-dev/bakery/bench/loadgen"
 	"github.com/bakery-dev/bakery/internal/artifact/fsstore"
 	"github.com/bakery-dev/bakery/internal/catalog/sqlite"
 	"github.com/bakery-dev/bakery/internal/publish/publishtest"
@@ -36,17 +30,7 @@ import (
 
 const targetRatio = 0.8
 
-type measurement struct {
-	Server      string  `json:"server"`
-	Path        string  `json:"path"`
-	Bytes       int     `json:"body_bytes"`
-	Requests    int     `json:"requests"`
-	Errors      int     `json:"errors"`
-	RPS         float64 `json:"requests_per_second"`
-	P50Millis   float64 `json:"p50_ms"`
-	P99Millis   float64 `json:"p99_ms"`
-	DurationSec float64 `json:"duration_seconds"`
-}
+type measurement = loadgen.Measurement
 
 type comparison struct {
 	Path   string      `json:"path"`
@@ -72,6 +56,10 @@ type config struct {
 	bin, out, staticDir, listen string
 	concurrency, products, imgs int
 	duration                    time.Duration
+}
+
+func (c config) load() loadgen.Options {
+	return loadgen.Options{Concurrency: c.concurrency, Duration: c.duration}
 }
 
 func main() {
@@ -126,18 +114,18 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	bakeryURL, stopBakery, err := start(ctx, c.bin, "--state-dir", state, "serve", "--listen", "127.0.0.1:0")
+	bakeryURL, stopBakery, err := loadgen.Start(ctx, c.bin, "--state-dir", state, "serve", "--listen", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	defer stopBakery()
-	staticURL, stopStatic, err := start(ctx, self, "-static", www)
+	staticURL, stopStatic, err := loadgen.Start(ctx, self, "-static", www)
 	if err != nil {
 		return err
 	}
 	defer stopStatic()
 	res := result{Date: time.Now().UTC(), CPUs: runtime.NumCPU(), Concurrency: c.concurrency, Products: c.products,
-		ImagesEach: c.imgs, LoadAverage: loadAverage(), TargetRatio: targetRatio, MeetsTarget: true}
+		ImagesEach: c.imgs, LoadAverage: loadgen.LoadAverage(), TargetRatio: targetRatio, MeetsTarget: true}
 	// The index, and the daily products file: at a fixed path on bakery
 	// serve, at a content-addressed one in the published tree.
 	for _, contentID := range []string{"", "org.example.bakery:daily:download"} {
@@ -150,10 +138,10 @@ func run(ctx context.Context, c config) error {
 			return err
 		}
 		cmp := comparison{Path: bp}
-		if cmp.Bakery, err = load(ctx, "bakery", bakeryURL, bp, c); err != nil {
+		if cmp.Bakery, err = loadgen.Load(ctx, "bakery", bakeryURL, bp, c.load()); err != nil {
 			return err
 		}
-		if cmp.Static, err = load(ctx, "static", staticURL, sp, c); err != nil {
+		if cmp.Static, err = loadgen.Load(ctx, "static", staticURL, sp, c.load()); err != nil {
 			return err
 		}
 		cmp.Ratio = cmp.Bakery.RPS / cmp.Static.RPS
@@ -161,7 +149,7 @@ func run(ctx context.Context, c config) error {
 		res.Comparisons = append(res.Comparisons, cmp)
 		printComparison(cmp)
 	}
-	res.LoadAverageEnd = loadAverage()
+	res.LoadAverageEnd = loadgen.LoadAverage()
 	return write(c.out, res)
 }
 
@@ -204,102 +192,6 @@ func fill(ctx context.Context, state string, products, imgs int) error {
 	return publishtest.New(cat, store, 1, 16<<10).Fill(ctx, names, imgs)
 }
 
-var servingURL = regexp.MustCompile(`serving the catalog at (http://\S+)`)
-
-// start runs a server process and waits for the URL it prints.
-func start(ctx context.Context, argv ...string) (string, func(), error) {
-	out := &syncBuffer{}
-	p, err := runner.Start(ctx, runner.Cmd{Args: argv, Stdout: out})
-	if err != nil {
-		return "", nil, err
-	}
-	stop := func() { _ = p.Kill() }
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := servingURL.FindStringSubmatch(out.String()); m != nil {
-			return m[1], stop, nil
-		}
-		select {
-		case <-p.Done():
-			return "", nil, fmt.Errorf("%s exited: %v", argv[0], p.Wait())
-		default:
-		}
-	}
-	stop()
-	return "", nil, errors.New("server printed no URL: " + p.Output())
-}
-
-// load runs c.concurrency clients for c.duration (after a one-second
-// warm-up) against base+path.
-func load(ctx context.Context, name, base, path string, c config) (measurement, error) {
-	tr := &http.Transport{DisableCompression: true, MaxIdleConns: 2 * c.concurrency, MaxIdleConnsPerHost: 2 * c.concurrency}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	u := base + path
-	size, err := fetch(ctx, client, u)
-	if err != nil {
-		return measurement{}, fmt.Errorf("%s %s: %w", name, u, err)
-	}
-	hammer(ctx, client, u, c.concurrency, time.Second) // warm-up: connections, caches
-	lat, errs, took := hammer(ctx, client, u, c.concurrency, c.duration)
-	slices.Sort(lat)
-	m := measurement{Server: name, Path: path, Bytes: size, Requests: len(lat), Errors: errs,
-		RPS: float64(len(lat)) / took.Seconds(), DurationSec: took.Seconds()}
-	if len(lat) > 0 {
-		m.P50Millis = millis(lat[len(lat)/2])
-		m.P99Millis = millis(lat[len(lat)*99/100])
-	}
-	return m, nil
-}
-
-func hammer(ctx context.Context, client *http.Client, u string, n int, d time.Duration) ([]time.Duration, int, time.Duration) {
-	var mu sync.Mutex
-	var all []time.Duration
-	errs := 0
-	start := time.Now()
-	stop := start.Add(d)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var lat []time.Duration
-			e := 0
-			for time.Now().Before(stop) {
-				t0 := time.Now()
-				if _, err := fetch(ctx, client, u); err != nil {
-					e++
-					continue
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			mu.Lock()
-			all, errs = append(all, lat...), errs+e
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return all, errs, time.Since(start)
-}
-
-func fetch(ctx context.Context, client *http.Client, u string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	n, err := io.Copy(io.Discard, resp.Body)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("HTTP %s", resp.Status)
-	}
-	return int(n), err
-}
-
-func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
 func printComparison(c comparison) {
 	for _, m := range []measurement{c.Bakery, c.Static} {
 		fmt.Printf("%-6s %-52s %6d B  %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  (%d errors)\n",
@@ -312,38 +204,4 @@ func printComparison(c comparison) {
 	fmt.Printf("ratio  bakery/static = %.2f (%s the target %.1f)\n", c.Ratio, verdict, targetRatio)
 }
 
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	return strings.Join(strings.Fields(string(data))[:3], " ")
-}
-
-func write(path string, res result) error {
-	data, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+func write(path string, res result) error { return loadgen.WriteJSON(path, res) }

@@ -18,6 +18,7 @@ import (
 // globals are the flags every command accepts, before or after its name.
 type globals struct {
 	stateDir string
+	server   string // --server: talk to a bakery server's API instead of the local catalog
 	json     bool
 	quiet    bool
 	verbose  bool
@@ -30,6 +31,7 @@ func (g *globals) flagSet(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(g.stderr)
 	fs.StringVar(&g.stateDir, "state-dir", g.stateDir, "state directory: catalog, artifacts, caches (env BAKERY_STATE_DIR; default $XDG_DATA_HOME/bakery)")
+	fs.StringVar(&g.server, "server", g.server, "release commands talk to this bakery server's API (URL) instead of the local catalog; token in BAKERY_TOKEN (env BAKERY_SERVER)")
 	fs.BoolVar(&g.json, "json", g.json, "machine-readable output: JSON results and JSON progress event lines")
 	fs.BoolVar(&g.quiet, "quiet", g.quiet, "no progress output")
 	fs.BoolVar(&g.verbose, "verbose", g.verbose, "debug logging")

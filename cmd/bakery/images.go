@@ -11,77 +11,46 @@ import (
 	"github.com/bakery-dev/bakery/internal/build"
 	"github.com/bakery-dev/bakery/internal/catalog"
 	"github.com/bakery-dev/bakery/internal/release"
+	"github.com/bakery-dev/bakery/internal/server/api"
 )
 
 func runImages(ctx context.Context, g *globals, args []string) error {
-	var product string
-	fs := g.flagSet("images", "bakery images [--product NAME] [--json]")
-	fs.StringVar(&product, "product", "", "only images of this product")
+	var opt api.ListOptions
+	fs := g.flagSet("images", "bakery images [--product NAME] [--channel C] [--limit N] [--json]")
+	fs.StringVar(&opt.Product, "product", "", "only images of this product")
+	fs.StringVar(&opt.Channel, "channel", "", "only images that head this channel")
+	fs.IntVar(&opt.Limit, "limit", 0, "at most this many, newest first (0: all)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usagef("images takes no arguments")
 	}
-	st, err := g.open(ctx)
+	svc, err := g.releaseService(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	imgs, err := st.catalog.ListImages(ctx, catalog.ListOptions{Product: product})
+	defer svc.Close()
+	opt.Packages = g.json // the JSON listing has always held them
+	entries, err := svc.Images(ctx, opt)
 	if err != nil {
-		return fmt.Errorf("listing images: %w", err)
+		return fmt.Errorf("listing images: %w", usageOf(err))
 	}
 	if g.json {
-		if imgs == nil {
-			imgs = []catalog.Image{}
+		imgs := []catalog.Image{}
+		for _, e := range entries {
+			imgs = append(imgs, e.Image)
 		}
 		return printJSON(g, imgs)
 	}
-	states := releaseStates{}
 	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tPRODUCT\tVERSION\tSERIAL\tCREATED\tHYGIENE\tQA\tRELEASE\tQCOW2")
-	for _, img := range imgs {
-		qa, err := latestQA(ctx, st, img.Name)
-		if err != nil {
-			return err
-		}
-		rs, err := states.status(ctx, st, img)
-		if err != nil {
-			return err
-		}
+	for _, e := range entries {
+		img := e.Image
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", img.Name, img.Product, img.Version, img.Serial,
-			img.CreatedAt.Format("2006-01-02 15:04"), hygieneSummary(img.Hygiene), qaSummary(qa), rs.Summary(), qcow2Size(img))
+			img.CreatedAt.Format("2006-01-02 15:04"), hygieneSummary(img.Hygiene), qaSummary(e.QA), e.Release.Summary(), qcow2Size(img))
 	}
 	return tw.Flush()
-}
-
-// releaseStates loads each product's release state once.
-type releaseStates map[string]release.State
-
-func (r releaseStates) status(ctx context.Context, st *stateHandles, img catalog.Image) (release.ImageStatus, error) {
-	s, ok := r[img.Product]
-	if !ok {
-		var err error
-		if s, err = release.Load(ctx, st.catalog, img.Product); err != nil {
-			return release.ImageStatus{}, err
-		}
-		r[img.Product] = s
-	}
-	return s.Status(img, time.Now()), nil
-}
-
-// latestQA is the image's latest QA verdict, or nil when it was never
-// tested.
-func latestQA(ctx context.Context, st *stateHandles, name string) (*catalog.QAResult, error) {
-	qa, err := st.catalog.LatestQA(ctx, name)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &qa, nil
 }
 
 // qaSummary is the verdict column: "untested", "pass 41s" (slowest boot to
@@ -129,33 +98,30 @@ func runShow(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() != 1 {
 		return usagef("show needs exactly one image name")
 	}
-	st, err := g.open(ctx)
+	svc, err := g.releaseService(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	img, err := st.catalog.GetImage(ctx, fs.Arg(0))
-	if err != nil {
-		return fmt.Errorf("finding image %s: %w", fs.Arg(0), err)
-	}
-	if prov {
-		return printProvenance(ctx, g, st, img)
-	}
-	paths, _ := build.LinkImage(st.store, st.dir+"/images", img)
-	qa, err := latestQA(ctx, st, img.Name)
+	defer svc.Close()
+	e, err := svc.Image(ctx, fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	rs, err := releaseStates{}.status(ctx, st, img)
-	if err != nil {
-		return err
+	img, paths := e.Image, map[string]string{}
+	if st := svc.st; st != nil {
+		if prov {
+			return printProvenance(ctx, g, st, img)
+		}
+		paths, _ = build.LinkImage(st.store, st.dir+"/images", img)
+	} else if prov {
+		return usagef("--provenance reads the local artifact store: run it without --server")
 	}
 	if g.json {
-		return printJSON(g, map[string]any{"image": img, "paths": paths, "qa": qa, "release": rs})
+		return printJSON(g, map[string]any{"image": img, "paths": paths, "qa": e.QA, "release": e.Release})
 	}
 	printImage(g, img, paths, packages)
-	printRelease(g, rs)
-	printQA(g, qa)
+	printRelease(g, e.Release)
+	printQA(g, e.QA)
 	return nil
 }
 

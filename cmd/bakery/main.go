@@ -52,6 +52,7 @@ func commands() []command {
 		{"keygen", "make the OpenPGP key that signs the published simplestreams", runKeygen},
 		{"publish", "write the catalog as a signed simplestreams mirror into a directory (--to DIR)", runPublish},
 		{"serve", "serve the catalog over HTTP as a signed simplestreams mirror (--listen)", runServe},
+		{"token", "manage API tokens: create --name N --role R [--expires 30d], ls, revoke NAME", runToken},
 		{"version", "print bakery's version; 'version compare' and 'version next' apply version schemes", runVersion},
 	}
 }

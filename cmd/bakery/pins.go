@@ -33,17 +33,17 @@ func runPins(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	svc, err := g.releaseService(ctx)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
 	pins := map[string]release.Pin{}
 	var list []release.Pin
 	for _, product := range fset.Args() {
-		c, err := openRelease(ctx, g, product, "")
+		pin, err := svc.Pin(ctx, product, *channel, overrides[product])
 		if err != nil {
-			return err
-		}
-		pin, err := c.state.Pin(*channel, overrides[product])
-		c.Close()
-		if err != nil {
-			return err
+			return usageOf(err)
 		}
 		pins[product] = pin
 		list = append(list, pin)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bakery-dev/bakery/internal/catalog"
 	"github.com/bakery-dev/bakery/internal/release"
+	"github.com/bakery-dev/bakery/internal/server/api"
 )
 
 // listFlag is a repeatable flag; each use may also hold a comma-separated
@@ -29,14 +30,6 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
-// releaseCmd holds what every release command shares: who acts, the
-// opened state and the product's release state.
-type releaseCmd struct {
-	actor string
-	st    *stateHandles
-	state release.State
-}
-
 func actorFlag(fs *flag.FlagSet, g *globals) *string {
 	def := "unknown"
 	if v, ok := g.getenv("BAKERY_ACTOR"); ok && v != "" {
@@ -47,7 +40,15 @@ func actorFlag(fs *flag.FlagSet, g *globals) *string {
 			def += "@" + h
 		}
 	}
-	return fs.String("actor", def, "who performs the action, for the audit log (env BAKERY_ACTOR; default $USER@host)")
+	return fs.String("actor", def, "who performs the action, for the audit log (env BAKERY_ACTOR; default $USER@host; with --server the token's name)")
+}
+
+// releaseCmd is a command that works on the local catalog's release
+// state directly (hotfix, which builds).
+type releaseCmd struct {
+	actor string
+	st    *stateHandles
+	state release.State
 }
 
 // openRelease opens the state and loads product's release state.
@@ -72,24 +73,12 @@ func openRelease(ctx context.Context, g *globals, product, actor string) (*relea
 
 func (c *releaseCmd) Close() error { return c.st.Close() }
 
-func (c *releaseCmd) find(ref string) (catalog.Image, error) {
-	img, err := c.state.Find(ref)
-	if err != nil {
-		return catalog.Image{}, usagef("%v", err)
-	}
-	return img, nil
-}
-
 func (c *releaseCmd) request(reason string, force bool) release.Request {
 	return release.Request{Actor: c.actor, At: time.Now().UTC(), Reason: reason, Force: force}
 }
 
-// apply records a change and reports the event.
-func (c *releaseCmd) apply(ctx context.Context, g *globals, ch catalog.Change) error {
-	e, err := c.st.catalog.ApplyChange(ctx, ch)
-	if err != nil {
-		return err
-	}
+// report prints the audit event of a release action.
+func report(g *globals, e catalog.Event) error {
 	if g.json {
 		return printJSON(g, e)
 	}
@@ -149,32 +138,28 @@ func runPromote(ctx context.Context, g *globals, args []string) error {
 	if *force && *reason == "" {
 		return usagef("--force needs --reason: say why the gates are overridden")
 	}
-	c, err := openRelease(ctx, g, product, *actor)
+	svc, err := g.releaseService(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	img, err := c.find(ref)
+	defer svc.Close()
+	e, err := svc.Promote(ctx, product, api.PromoteRequest{Version: ref, To: *to, Reason: *reason, Force: *force, Actor: *actor})
 	if err != nil {
-		return err
+		return usageOf(err)
 	}
-	ch, err := c.state.Promote(img, *to, c.request(*reason, *force))
-	if err != nil {
-		return fmt.Errorf("promoting %s %s to %s: %w", product, img.Version, *to, err)
-	}
-	return c.apply(ctx, g, ch)
+	return report(g, e)
 }
 
 func runRevoke(ctx context.Context, g *globals, args []string) error {
-	return markCommand(ctx, g, args, "revoke", "mark the version revoked everywhere; channels pointing at it move back", release.State.Revoke)
+	return markCommand(ctx, g, args, "revoke", "mark the version revoked everywhere; channels pointing at it move back", api.Service.Revoke)
 }
 
 func runUnrevoke(ctx context.Context, g *globals, args []string) error {
-	return markCommand(ctx, g, args, "unrevoke", "undo a revocation (channels are not moved back)", release.State.Unrevoke)
+	return markCommand(ctx, g, args, "unrevoke", "undo a revocation (channels are not moved back)", api.Service.Unrevoke)
 }
 
 func markCommand(ctx context.Context, g *globals, args []string, name, what string,
-	rule func(release.State, catalog.Image, release.Request) (catalog.Change, error)) error {
+	action func(api.Service, context.Context, string, api.MarkRequest) (catalog.Event, error)) error {
 	fs := g.flagSet(name, fmt.Sprintf("bakery %s PRODUCT VERSION --reason TEXT (%s)", name, what))
 	reason := fs.String("reason", "", "why (required; recorded in the audit log)")
 	actor := actorFlag(fs, g)
@@ -188,20 +173,16 @@ func markCommand(ctx context.Context, g *globals, args []string, name, what stri
 	if *reason == "" {
 		return usagef("%s needs --reason", name)
 	}
-	c, err := openRelease(ctx, g, product, *actor)
+	svc, err := g.releaseService(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	img, err := c.find(ref)
+	defer svc.Close()
+	e, err := action(svc.Service, ctx, product, api.MarkRequest{Version: ref, Reason: *reason, Actor: *actor})
 	if err != nil {
-		return err
+		return usageOf(err)
 	}
-	ch, err := rule(c.state, img, c.request(*reason, false))
-	if err != nil {
-		return err
-	}
-	return c.apply(ctx, g, ch)
+	return report(g, e)
 }
 
 func runSecurityRelease(ctx context.Context, g *globals, args []string) error {
@@ -222,20 +203,16 @@ func runSecurityRelease(ctx context.Context, g *globals, args []string) error {
 	if len(advisories) == 0 {
 		return usagef("security-release needs at least one --advisory ID")
 	}
-	c, err := openRelease(ctx, g, product, *actor)
+	svc, err := g.releaseService(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	img, err := c.find(ref)
+	defer svc.Close()
+	e, err := svc.SecurityRelease(ctx, product, api.SecurityRequest{Version: ref, Advisories: advisories, Severity: *severity, Fixed: fixed, Reason: *reason, Actor: *actor})
 	if err != nil {
-		return err
+		return usageOf(err)
 	}
-	ch, err := c.state.SecurityRelease(img, release.Advisory{IDs: advisories, Severity: *severity, Fixed: fixed}, c.request(*reason, false))
-	if err != nil {
-		return usagef("%v", err)
-	}
-	return c.apply(ctx, g, ch)
+	return report(g, e)
 }
 
 func runSupport(ctx context.Context, g *globals, args []string) error {
@@ -246,16 +223,20 @@ func runSupport(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() != 1 {
 		return usagef("support needs PRODUCT")
 	}
-	c, err := openRelease(ctx, g, fs.Arg(0), "")
+	svc, err := g.releaseService(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	lines := c.state.Support(time.Now())
-	if g.json {
-		return printJSON(g, map[string]any{"product": c.state.Product, "policy": c.state.Policy.Support, "lines": orEmptyList(lines)})
+	defer svc.Close()
+	sup, err := svc.Support(ctx, fs.Arg(0))
+	if err != nil {
+		return usageOf(err)
 	}
-	p := c.state.Policy.Support
+	lines := sup.Lines
+	if g.json {
+		return printJSON(g, map[string]any{"product": sup.Product, "policy": sup.Policy, "lines": orEmptyList(lines)})
+	}
+	p := sup.Policy
 	fmt.Fprintf(g.stdout, "policy: a line ends %d newer minors later (and at least %d weeks after the next), or %d months after the next major, whichever comes first\n\n",
 		p.NewerMinors, p.MinWeeks, p.MonthsAfterNextMajor)
 	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
@@ -289,38 +270,20 @@ func runUpgradePath(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() != 3 {
 		return usagef("upgrade-path needs PRODUCT FROM TO (got %d arguments)", fs.NArg())
 	}
-	c, err := openRelease(ctx, g, fs.Arg(0), "")
+	svc, err := g.releaseService(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	from, err := c.find(fs.Arg(1))
+	defer svc.Close()
+	out, err := svc.UpgradePath(ctx, fs.Arg(0), fs.Arg(1), fs.Arg(2), *allowMajor)
 	if err != nil {
-		return err
-	}
-	to, err := c.find(fs.Arg(2))
-	if err != nil {
-		return err
-	}
-	hops, err := c.state.UpgradePath(from, to, *allowMajor)
-	if err != nil {
-		return err
-	}
-	type hop struct {
-		From       string `json:"from"`
-		To         string `json:"to"`
-		Major      bool   `json:"major"`
-		Disruptive bool   `json:"disruptive"`
-	}
-	out := []hop{}
-	for _, h := range hops {
-		out = append(out, hop{h.From.String(), h.To.String(), h.Major, h.Disruptive})
+		return usageOf(err)
 	}
 	if g.json {
 		return printJSON(g, out)
 	}
 	if len(out) == 0 {
-		fmt.Fprintf(g.stdout, "%s is already at %s\n", fs.Arg(0), to.Version)
+		fmt.Fprintf(g.stdout, "%s is already at %s\n", fs.Arg(0), fs.Arg(2))
 	}
 	for i, h := range out {
 		how := "in place"
@@ -343,12 +306,12 @@ func runLog(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() > 1 {
 		return usagef("log takes at most one PRODUCT")
 	}
-	st, err := g.open(ctx)
+	svc, err := g.releaseService(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	events, err := st.catalog.Events(ctx, fs.Arg(0))
+	defer svc.Close()
+	events, err := svc.Events(ctx, fs.Arg(0))
 	if err != nil {
 		return err
 	}

@@ -156,11 +156,12 @@ func feedOptions(base string, g *globals) (feed.Options, error) {
 
 func runServe(ctx context.Context, g *globals, args []string) error {
 	var sf streamsFlags
-	fs := g.flagSet("serve", "bakery serve [--listen ADDR] [--base-url URL] [--content-id-prefix P] [--expiry 7d] [--no-webhooks] [--webhook-poll D ...]")
+	fs := g.flagSet("serve", "bakery serve [--listen ADDR] [--base-url URL] [--content-id-prefix P] [--expiry 7d] [--no-webhooks] [--webhook-poll D ...] [--private-reads]")
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
 	base := fs.String("base-url", "", "the URL clients reach the server at, for feed IDs and links (default: http://ADDR)")
 	noHooks := fs.Bool("no-webhooks", false, "do not deliver webhooks (another process runs 'bakery webhook deliver')")
 	df := registerDeliverFlags(fs, "webhook-")
+	privateReads := fs.Bool("private-reads", false, "the API's reads need a token too (writes always do)")
 	sf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -206,7 +207,11 @@ func runServe(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	so.Mounts = map[string]http.Handler{"/feeds/": feed.Handler(st.catalog, fo), "/": site}
+	as, err := newAPIServe(st, *privateReads, g.logger())
+	if err != nil {
+		return err
+	}
+	so.Mounts = as.mount(map[string]http.Handler{"/feeds/": feed.Handler(st.catalog, fo), "/": site})
 	srv, err := server.New(so)
 	if err != nil {
 		return err
@@ -218,7 +223,7 @@ func runServe(ctx context.Context, g *globals, args []string) error {
 		}
 	}
 	printURLs(g, ln.Addr().String(), deliverer != nil)
-	return serveAndDeliver(ctx, ln, srv.Handler(), deliverer)
+	return serveAndDeliver(ctx, ln, as.wrap(srv.Handler()), deliverer)
 }
 
 // serveAndDeliver serves and, when d is set, delivers webhooks alongside
@@ -253,6 +258,8 @@ func printURLs(g *globals, addr string, webhooks bool) {
 	fmt.Fprintf(g.stdout, "  feeds:    %s%s\n", base, feed.Path(feed.Releases, ""))
 	fmt.Fprintf(g.stdout, "            %s%s (and %s)\n", base, feed.Path(feed.Security, ""), feed.Path(feed.Releases, "PRODUCT"))
 	fmt.Fprintf(g.stdout, "  health:   %s/healthz\n", base)
+	fmt.Fprintf(g.stdout, "  api:      %s/api/v1/ (OpenAPI: /api/v1/openapi.json)\n", base)
+	fmt.Fprintf(g.stdout, "  metrics:  %s/metrics\n", base)
 	if webhooks {
 		fmt.Fprintf(g.stdout, "delivering webhooks (bakery webhook ls)\n")
 	}

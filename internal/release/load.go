@@ -16,22 +16,22 @@ func Load(ctx context.Context, c catalog.Catalog, product string) (State, error)
 	if err != nil {
 		return State{}, err
 	}
+	return LoadImages(ctx, c, product, imgs)
+}
+
+// LoadImages is Load for a caller that already listed product's images
+// (newest first, as ListImages returns them).
+func LoadImages(ctx context.Context, c catalog.Catalog, product string, imgs []catalog.Image) (State, error) {
+	var err error
 	if len(imgs) == 0 {
 		return State{}, fmt.Errorf("%w product %q: the catalog has no image of it", ErrUnknown, product)
 	}
-	s := State{Product: product, Images: imgs, QA: map[string]catalog.QAResult{}, Heads: map[string]catalog.ChannelHead{}}
+	s := State{Product: product, Images: imgs, Heads: map[string]catalog.ChannelHead{}}
 	if s.Policy, err = policyOf(imgs[0]); err != nil {
 		s.Policy, s.PolicyWarning = PolicyOf(&recipe.Recipe{}), err.Error()+"; using the default policy"
 	}
-	for _, img := range imgs {
-		qa, err := c.LatestQA(ctx, img.Name)
-		switch {
-		case errors.Is(err, catalog.ErrNotFound):
-		case err != nil:
-			return State{}, err
-		default:
-			s.QA[img.Name] = qa
-		}
+	if s.QA, err = latestQA(ctx, c, product, imgs); err != nil {
+		return State{}, err
 	}
 	if s.Marks, err = c.ImageMarks(ctx, product); err != nil {
 		return State{}, err
@@ -47,6 +47,32 @@ func Load(ctx context.Context, c catalog.Catalog, product string) (State, error)
 		return State{}, err
 	}
 	return s, nil
+}
+
+// BulkQA is implemented by catalogs that read the latest QA results of
+// all a product's images at once (catalog/sqlite does); Load uses it
+// instead of one LatestQA per image.
+type BulkQA interface {
+	LatestQAs(ctx context.Context, product string) (map[string]catalog.QAResult, error)
+}
+
+// latestQA returns the latest boot test of each tested image.
+func latestQA(ctx context.Context, c catalog.Catalog, product string, imgs []catalog.Image) (map[string]catalog.QAResult, error) {
+	if bulk, ok := c.(BulkQA); ok {
+		return bulk.LatestQAs(ctx, product)
+	}
+	out := map[string]catalog.QAResult{}
+	for _, img := range imgs {
+		qa, err := c.LatestQA(ctx, img.Name)
+		switch {
+		case errors.Is(err, catalog.ErrNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			out[img.Name] = qa
+		}
+	}
+	return out, nil
 }
 
 // policyOf reads the release policy from an image's effective recipe.

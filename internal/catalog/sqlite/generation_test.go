@@ -39,6 +39,10 @@ func TestGenerationChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	step("add")
+	if err := db.RecordQA(ctx, b.Name, catalogtest.SampleQA(0)); err != nil {
+		t.Fatal(err)
+	}
+	step("qa")
 	if err := db.DeleteImage(ctx, a.Name); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/bakery-dev/bakery/internal/catalog"
@@ -61,6 +63,46 @@ func TestDeleteImageCascadesToQA(t *testing.T) {
 	for _, table := range qaTables {
 		if n := count(t, db, table); n != 0 {
 			t.Errorf("%s has %d rows after DeleteImage, want 0", table, n)
+		}
+	}
+}
+
+// TestLatestQAs: the bulk read gives what LatestQA gives for each image.
+func TestLatestQAs(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i := range 4 {
+		img := catalogtest.Sample(i)
+		if err := db.AddImage(ctx, img); err != nil {
+			t.Fatal(err)
+		}
+		for j := range i { // image 0 untested; later images tested i times
+			q := catalogtest.SampleQA(i*10 + j)
+			q.Artifacts = q.Artifacts[:j%3]
+			if err := db.RecordQA(ctx, img.Name, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got, err := db.LatestQAs(ctx, "debian-cloud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d results, want 3 (one untested image)", len(got))
+	}
+	for i := 1; i < 4; i++ {
+		name := catalogtest.Sample(i).Name
+		want, err := db.LatestQA(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got[name], want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", name, got[name], want)
 		}
 	}
 }
