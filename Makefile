@@ -11,7 +11,7 @@ DEBS := mmdebstrap debian-archive-keyring qemu-system-x86 qemu-utils ovmf seabio
 	grub-pc-bin grub-efi-amd64-bin grub-common mtools fdisk e2fsprogs zstd tar \
 	ca-certificates xorriso git gpg gpgv chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-INTEGRATION_TIMEOUT ?= 40m
+INTEGRATION_TIMEOUT ?= 80m
 
 .PHONY: all deps gomod build test test-short test-integration demo bench-build bench-rebuild bench-boot bench-serve bench-api fuzz clean
 
