@@ -33,7 +33,10 @@ import (
 	"github.com/bakery-dev/bakery/internal/server/api"
 )
 
-const targetP99 = 20.0 // milliseconds
+const (
+	targetP99     = 20.0 // milliseconds, API routes
+	targetPageP99 = 50.0 // milliseconds, web catalog pages
+)
 
 type result struct {
 	Date           time.Time             `json:"date"`
@@ -51,10 +54,11 @@ type result struct {
 	// /metrics latency histogram: the upper bound of the bucket holding
 	// the 99th percentile), without the load generator's own share of the
 	// two cores.
-	ServerP99Ms map[string]float64 `json:"server_p99_ms_bucket"`
-	TargetP99Ms float64            `json:"target_p99_ms"`
-	MeetsTarget bool               `json:"meets_target"`
-	Note        string             `json:"note"`
+	ServerP99Ms     map[string]float64 `json:"server_p99_ms_bucket"`
+	TargetP99Ms     float64            `json:"target_p99_ms"`
+	TargetPageP99Ms float64            `json:"target_page_p99_ms"`
+	MeetsTarget     bool               `json:"meets_target"`
+	Note            string             `json:"note"`
 }
 
 type config struct {
@@ -95,7 +99,8 @@ func run(ctx context.Context, c config) error {
 	res := result{Date: time.Now().UTC(), CPUs: runtime.NumCPU(), Concurrency: c.concurrency, Products: c.products,
 		VersionsEach: c.versions, PackagesEach: c.packages, FillSeconds: time.Since(t0).Seconds(),
 		LoadAverage: loadgen.LoadAverage(), TargetP99Ms: targetP99, MeetsTarget: true,
-		Note: "API only: the web catalog (product pages) is not on this branch"}
+		TargetPageP99Ms: targetPageP99,
+		Note:            "API routes against the API target, web catalog pages (/ and a product page) against the page target"}
 	fmt.Printf("filled %d versions of %d products in %.1fs\n", c.products*c.versions, c.products, res.FillSeconds)
 	if _, err := (runner.Exec{}).Run(ctx, runner.Cmd{Args: []string{c.bin, "--state-dir", state, "keygen"}}); err != nil {
 		return err
@@ -109,21 +114,26 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	fmt.Printf("first GET /api/v1/images after a promotion: %.1f ms\n", res.FirstAnswerMs)
-	for _, p := range []string{
-		"/api/v1/images",
-		"/api/v1/images?product=product3&channel=stable",
-		"/api/v1/images/" + names[len(names)/2],
-		"/api/v1/products",
-		"/api/v1/products/product3/support",
-		"/api/v1/products/product3/changelog?from=1.0.0&to=1.9.9",
+	for _, r := range []struct {
+		path   string
+		target float64
+	}{
+		{"/api/v1/images", targetP99},
+		{"/api/v1/images?product=product3&channel=stable", targetP99},
+		{"/api/v1/images/" + names[len(names)/2], targetP99},
+		{"/api/v1/products", targetP99},
+		{"/api/v1/products/product3/support", targetP99},
+		{"/api/v1/products/product3/changelog?from=1.0.0&to=1.9.9", targetP99},
+		{"/", targetPageP99},
+		{"/products/product3", targetPageP99},
 	} {
-		m, err := loadgen.Load(ctx, "bakery", base, p, loadgen.Options{Concurrency: c.concurrency, Duration: c.duration, Gzip: true})
+		m, err := loadgen.Load(ctx, "bakery", base, r.path, loadgen.Options{Concurrency: c.concurrency, Duration: c.duration, Gzip: true})
 		if err != nil {
 			return err
 		}
-		res.MeetsTarget = res.MeetsTarget && m.P99Millis <= targetP99 && m.Errors == 0
+		res.MeetsTarget = res.MeetsTarget && m.P99Millis <= r.target && m.Errors == 0
 		res.Routes = append(res.Routes, m)
-		fmt.Printf("%-60s %8d B  %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  (%d errors)\n", p, m.Bytes, m.RPS, m.P50Millis, m.P99Millis, m.Errors)
+		fmt.Printf("%-60s %8d B  %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms (target %g ms, %d errors)\n", r.path, m.Bytes, m.RPS, m.P50Millis, m.P99Millis, r.target, m.Errors)
 	}
 	res.LoadAverageEnd = loadgen.LoadAverage()
 	if res.ServerP99Ms, err = serverP99(ctx, base); err != nil {
@@ -136,7 +146,7 @@ func run(ctx context.Context, c config) error {
 	if !res.MeetsTarget {
 		verdict = "MISSES"
 	}
-	fmt.Printf("%s the target p99 ≤ %.0f ms (%d cores, %d clients, load %s → %s)\n", verdict, targetP99, res.CPUs, c.concurrency, res.LoadAverage, res.LoadAverageEnd)
+	fmt.Printf("%s the targets p99 ≤ %.0f ms (API) and ≤ %.0f ms (pages) (%d cores, %d clients, load %s → %s)\n", verdict, targetP99, targetPageP99, res.CPUs, c.concurrency, res.LoadAverage, res.LoadAverageEnd)
 	return loadgen.WriteJSON(c.out, res)
 }
 

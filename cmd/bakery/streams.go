@@ -216,6 +216,7 @@ func runServe(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
+	as.reg.Register(srv.PublishedMetrics)
 	var deliverer *webhook.Deliverer
 	if !*noHooks {
 		if deliverer, err = webhook.New(st.catalog, wo); err != nil {

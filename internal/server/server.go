@@ -19,6 +19,7 @@ import (
 	"github.com/bakery-dev/bakery/internal/artifact"
 	"github.com/bakery-dev/bakery/internal/catalog"
 	"github.com/bakery-dev/bakery/internal/publish"
+	"github.com/bakery-dev/bakery/internal/server/metrics"
 )
 
 // ErrOptions is wrapped by Options.Validate errors.
@@ -129,6 +130,29 @@ func derivedGeneration(ctx context.Context, c catalog.Catalog) (string, error) {
 		fmt.Fprintf(&b, " %d", evs[len(evs)-1].ID)
 	}
 	return b.String(), nil
+}
+
+// LastPublished is when the streams being served were generated and
+// signed: the server publishes the catalog anew when it changes. Zero
+// before the first request made them.
+func (s *Server) LastPublished() time.Time {
+	if v := s.cache.cur.Load(); v != nil {
+		return v.made
+	}
+	return time.Time{}
+}
+
+// PublishedMetrics reports LastPublished as a gauge (Unix seconds; 0 before
+// the first publication), for /metrics.
+func (s *Server) PublishedMetrics(context.Context) ([]metrics.Family, error) {
+	t := s.LastPublished()
+	v := 0.0
+	if !t.IsZero() {
+		v = float64(t.UnixNano()) / 1e9
+	}
+	return []metrics.Family{{Name: "bakery_streams_last_publish_timestamp_seconds", Type: "gauge",
+		Help:    "When the served simplestreams were last generated and signed (Unix time; 0: not yet).",
+		Samples: []metrics.Sample{{Value: v}}}}, nil
 }
 
 // Handler returns the server's HTTP handler.

@@ -23,11 +23,12 @@ import (
 )
 
 type env struct {
-	srv  *httptest.Server
-	ring openpgp.EntityList
-	fill *publishtest.Filler
-	cat  *sqlite.DB
-	now  time.Time
+	server *Server
+	srv    *httptest.Server
+	ring   openpgp.EntityList
+	fill   *publishtest.Filler
+	cat    *sqlite.DB
+	now    time.Time
 }
 
 func newEnv(t *testing.T, mutate func(*Options)) *env {
@@ -63,6 +64,7 @@ func newEnv(t *testing.T, mutate func(*Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.server = s
 	e.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(e.srv.Close)
 	return e
@@ -333,5 +335,21 @@ func TestServeDocHEADAndLength(t *testing.T) {
 	}
 	if resp, part := e.get(t, "/streams/v1/index.json", "Range", "bytes=0-9"); resp.StatusCode != 206 || string(part) != string(body[:10]) {
 		t.Errorf("range on a document: %d %q", resp.StatusCode, part)
+	}
+}
+
+func TestServeLastPublished(t *testing.T) {
+	e := newEnv(t, nil)
+	fams, _ := e.server.PublishedMetrics(context.Background())
+	if !e.server.LastPublished().IsZero() || fams[0].Samples[0].Value != 0 {
+		t.Errorf("before any request: last published %v, gauge %v; want zero", e.server.LastPublished(), fams[0].Samples[0].Value)
+	}
+	e.get(t, "/streams/v1/index.json")
+	fams, _ = e.server.PublishedMetrics(context.Background())
+	if got := e.server.LastPublished(); !got.Equal(e.now) && got.Sub(e.now).Abs() > time.Second {
+		t.Errorf("last published %v, want the signing time %v", got, e.now)
+	}
+	if v := fams[0].Samples[0].Value; v < float64(e.now.Unix())-1 || fams[0].Name != "bakery_streams_last_publish_timestamp_seconds" {
+		t.Errorf("gauge %s = %v, want about %d", fams[0].Name, v, e.now.Unix())
 	}
 }
