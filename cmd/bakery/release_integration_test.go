@@ -22,21 +22,31 @@ func TestIntegrationReleaseLifecycle(t *testing.T) {
 	s := sharedLocked(t)
 	a := s.b.Image
 	env := map[string]string{"BAKERY_ACTOR": "release-test"}
-	run := func(want int, args ...string) string {
+	bakery := func(want int, args ...string) (stdout, stderr string) {
 		t.Helper()
 		code, out, errOut := runCLI(t, env, append([]string{"--state-dir", s.state}, args...)...)
 		if code != want {
 			t.Fatalf("bakery %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, want, tail(out, 30), tail(errOut, 30))
 		}
+		return out, errOut
+	}
+	run := func(want int, args ...string) string { // both outputs, for messages
+		t.Helper()
+		out, errOut := bakery(want, args...)
 		return out + errOut
+	}
+	runJSON := func(v any, args ...string) { // stdout only
+		t.Helper()
+		out, _ := bakery(0, append([]string{"--json", "--quiet"}, args...)...)
+		if err := json.Unmarshal([]byte(out), v); err != nil {
+			t.Fatalf("bakery %s --json: %v\n%s", strings.Join(args, " "), err, tail(out, 30))
+		}
 	}
 	ensureTested(t, s.state, a.Name, run)
 
 	env["BAKERY_VERSION"] = "0.2.0"
 	var b builtImage
-	if err := json.Unmarshal([]byte(run(0, "--json", "--quiet", "build", s.recipe)), &b); err != nil {
-		t.Fatal(err)
-	}
+	runJSON(&b, "build", s.recipe)
 	delete(env, "BAKERY_VERSION")
 	t.Logf("built %s in %s", b.Image.Name, b.Image.BuildDuration)
 	run(0, "test", "--firmware", "bios", b.Image.Name)
@@ -66,9 +76,7 @@ func TestIntegrationReleaseLifecycle(t *testing.T) {
 	}
 
 	var hot builtImage
-	if err := json.Unmarshal([]byte(run(0, "--json", "--quiet", "hotfix", "debian-cloud", "--line", "0.1", "--for", "BUG-42")), &hot); err != nil {
-		t.Fatal(err)
-	}
+	runJSON(&hot, "hotfix", "debian-cloud", "--line", "0.1", "--for", "BUG-42")
 	if hot.Image.Version != "0.1.1" {
 		t.Errorf("hotfix on line 0.1 made version %q, want 0.1.1", hot.Image.Version)
 	}
@@ -80,9 +88,7 @@ func TestIntegrationReleaseLifecycle(t *testing.T) {
 	}
 
 	var events []catalog.Event
-	if err := json.Unmarshal([]byte(run(0, "--json", "log", "debian-cloud")), &events); err != nil {
-		t.Fatal(err)
-	}
+	runJSON(&events, "log", "debian-cloud")
 	var actions []string
 	for _, e := range events {
 		actions = append(actions, e.Action)

@@ -74,9 +74,11 @@ func startServeProcess(ctx context.Context, t *testing.T, bin, state string) str
 	t.Cleanup(func() { _ = p.Kill(); pw.Close() })
 	urls := make(chan string, 1)
 	go func() {
-		var m map[string]string // printed as indented JSON
-		if json.NewDecoder(pr).Decode(&m) == nil && m["url"] != "" {
-			urls <- m["url"]
+		var m struct { // printed as indented JSON
+			URL string `json:"url"`
+		}
+		if json.NewDecoder(pr).Decode(&m) == nil && m.URL != "" {
+			urls <- m.URL
 		}
 		_, _ = io.Copy(io.Discard, pr)
 	}()

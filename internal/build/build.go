@@ -157,16 +157,25 @@ func Execute(ctx context.Context, o Options, params Params, plan Plan) (Result, 
 	if err := runner.Require(Tools()...); err != nil {
 		return Result{}, err
 	}
-	ws, err := NewWorkspace(o.WorkDir, o.TreeDir, o.Runner, o.Logger, o.Progress)
+	ws, err := o.workspace()
 	if err != nil {
 		return Result{}, err
 	}
-	ws.StageCache = o.StageCache
 	res, err := runPlan(ctx, ws, plan, params, o)
 	if cerr := ws.Cleanup(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("cleaning up workspace: %w", cerr))
 	}
 	return res, err
+}
+
+// workspace makes the workspace a build (or a verifying rebuild) runs in.
+func (o Options) workspace() (*Workspace, error) {
+	ws, err := NewWorkspace(o.WorkDir, o.TreeDir, o.Runner, o.Logger, o.Progress)
+	if err != nil {
+		return nil, err
+	}
+	ws.StageCache = o.StageCache
+	return ws, nil
 }
 
 func runPlan(ctx context.Context, ws *Workspace, plan Plan, p Params, o Options) (Result, error) {

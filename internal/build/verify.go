@@ -63,7 +63,7 @@ func Verify(ctx context.Context, o Options, recorded catalog.Image) (VerifyRepor
 	if p.Identity.BuildID != recorded.BuildID {
 		return VerifyReport{}, fmt.Errorf("verifying %s: %w (%s, the image has %s)", recorded.Name, ErrBuildIDMismatch, p.Identity.BuildID, recorded.BuildID)
 	}
-	ws, err := NewWorkspace(o.WorkDir, o.TreeDir, o.Runner, o.Logger, o.Progress)
+	ws, err := o.workspace()
 	if err != nil {
 		return VerifyReport{}, err
 	}
