@@ -133,6 +133,9 @@ func runPublish(ctx context.Context, g *globals, args []string) error {
 		return fmt.Errorf("making the feeds: %w", err)
 	}
 	stats, err := publish.ToDir(ctx, snap, st.store, *to, publish.DirOptions{Verify: *verify, Files: feeds, Logger: g.logger()})
+	if errors.Is(err, publish.ErrForeignDir) {
+		return usagef("%v", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,11 @@ const (
 // ErrBusy is returned when another publish is writing the directory.
 var ErrBusy = errors.New("another bakery publish is writing the directory")
 
+// ErrForeignDir is returned for a non-empty directory that bakery never
+// published into: publishing removes every file the index does not name, so
+// it only writes into an empty directory or one it published before.
+var ErrForeignDir = errors.New("the directory holds files bakery did not publish")
+
 // record is what stateFile keeps about one artifact.
 type record struct {
 	Digest  string `json:"digest"`
@@ -76,6 +81,26 @@ var ErrNotContentAddressed = errors.New("static publishing needs a snapshot with
 // index.json and for a reader of index.sjson alike, the old or the new
 // complete tree. The products files the replaced index named stay until
 // the next publish, for readers who fetched it just before.
+// checkOwned accepts an empty directory or one a publish has locked before
+// (the lock file is made before anything else is written, so a publish
+// killed early still marks the directory as bakery's).
+func checkOwned(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("publishing to %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		if e.Name() == lockFile {
+			return nil
+		}
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("publishing to %s: %w (no %s; it has %s…): publish into an empty directory or one bakery published into",
+			dir, ErrForeignDir, lockFile, entries[0].Name())
+	}
+	return nil
+}
+
 func ToDir(ctx context.Context, snap Snapshot, store artifact.Store, dir string, opt DirOptions) (Stats, error) {
 	log := opt.Logger
 	if log == nil {
@@ -83,6 +108,9 @@ func ToDir(ctx context.Context, snap Snapshot, store artifact.Store, dir string,
 	}
 	if err := mkdirSynced(dir); err != nil {
 		return Stats{}, fmt.Errorf("publishing to %s: %w", dir, err)
+	}
+	if err := checkOwned(dir); err != nil {
+		return Stats{}, err
 	}
 	unlock, err := lockDir(dir)
 	if err != nil {

@@ -346,3 +346,28 @@ func equalMaps(a, b map[string]time.Time) bool {
 	}
 	return true
 }
+
+// TestToDirRefusesForeignDir: publishing removes what the index does not
+// name, so it never writes into a directory that holds someone else's
+// files.
+func TestToDirRefusesForeignDir(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "index.html")
+	if err := os.WriteFile(other, []byte("not bakery's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	snap, err := Build(context.Background(), e.cat, e.key, staticOptions(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ToDir(context.Background(), snap, e.store, dir, DirOptions{}); !errors.Is(err, ErrForeignDir) {
+		t.Fatalf("publishing into a foreign directory: %v, want ErrForeignDir", err)
+	}
+	if data, err := os.ReadFile(other); err != nil || string(data) != "not bakery's" {
+		t.Errorf("the foreign file was touched: %q, %v", data, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("a refused publish wrote %d entries", len(entries)-1)
+	}
+}
