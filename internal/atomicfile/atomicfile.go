@@ -5,7 +5,9 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -45,12 +47,15 @@ func write(path string, data []byte, perm os.FileMode) error {
 }
 
 // SyncDir fsyncs a directory, making renames and creations in it durable.
+// A file system that cannot sync directories (EINVAL) is not an error.
 func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
-	err = d.Sync()
+	if err = d.Sync(); errors.Is(err, fs.ErrInvalid) {
+		err = nil
+	}
 	if cerr := d.Close(); err == nil {
 		err = cerr
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bakery-dev/bakery/internal/atomicfile"
 	"io"
 	"io/fs"
 	"os"
@@ -167,7 +168,7 @@ func (c *Cache) Restore(ctx context.Context, key, dir string) (Entry, error) {
 		return Entry{}, err
 	}
 	e.LastUsed = c.o.Now().UTC()
-	if err := writeJSONAtomic(filepath.Join(c.entryDir(key), entryName), e); err != nil {
+	if err := writeJSON(filepath.Join(c.entryDir(key), entryName), e); err != nil {
 		c.o.Logger.Warn("stage cache: recording last use", "key", key, "err", err)
 	}
 	return e, nil
@@ -223,49 +224,17 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// writeJSON replaces path with v, indented, via a synced temporary file.
 func writeJSON(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, err = f.Write(append(data, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
-}
-
-// writeJSONAtomic replaces path with v via a synced temporary file.
-func writeJSONAtomic(path string, v any) error {
-	tmp := path + tmpPrefix + randomSuffix()
-	if err := writeJSON(tmp, v); err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return syncDir(filepath.Dir(path))
+	return atomicfile.Write(path, append(data, '\n'), 0o600)
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, fs.ErrInvalid) {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("syncing %s: %w", dir, err)
 	}
 	return nil
